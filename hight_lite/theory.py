@@ -33,13 +33,16 @@ def gaussian_limit_variances(config: TargetConfig) -> tuple[float, ...]:
     return tuple(variances)
 
 
-def random_level(config: TargetConfig, order: int = 60) -> float:
+def random_level(config: TargetConfig, order: int = 200) -> float:
     r""":math:`\mathbb{E}[y^2]` in the Gaussian limit: the test error of predicting 0.
 
     The ``r`` top features are independent :math:`\mathcal{N}(0, v_L)`; the expectation is a
-    tensor Gauss–Hermite rule in ``r`` dimensions (``order`` nodes per axis, at most 4 axes).
+    tensor Gauss–Hermite rule in ``r`` dimensions (``order`` nodes per axis, fewer when
+    ``order ** r`` would exceed 5 million nodes).
     """
     v_top = gaussian_limit_variances(config)[-1]
+    if config.branches == 1:
+        return gaussian_expectation(lambda h: np.asarray(config.link(h[:, None]), dtype=float) ** 2, v_top, order)
     order = min(order, int(5_000_000 ** (1 / config.branches)))
     return gaussian_expectation_nd(
         lambda h: np.asarray(config.link(h), dtype=float) ** 2, config.branches, variance=v_top, order=order

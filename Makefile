@@ -1,0 +1,48 @@
+# Two commands do all the set-up on a fresh machine:
+#   make book   installs what is needed, executes every chapter, writes HTML to _build/html
+#   make test   unit tests, nbval over every chapter, and a Sphinx build with warnings as errors
+# The size of every experiment comes from HIGHT_LITE_PRESET (quick | cpu | paper; default cpu).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test unit notebooks sphinx-check install clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+book: $(STAMP)
+	$(PY) tests/check_book.py --version
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	$(PY) tests/check_book.py --html _build/html
+
+test: $(STAMP)
+	$(MAKE) sphinx-check
+	$(PY) -m pytest tests book --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
+
+# The book's markup, references, exercises and math, with warnings as errors. Chapters are
+# not executed here: nbval runs every one of them in the same test command.
+sphinx-check: $(STAMP)
+	$(PY) tests/check_book.py --version
+	rm -rf _build/sphinx-check
+	$(VENV)/bin/jupyter-book config sphinx . >/dev/null
+	$(VENV)/bin/sphinx-build -W -n --keep-going -q -b html -D nb_execution_mode=off . _build/sphinx-check/html
+	rm -f conf.py
+	$(PY) tests/check_book.py --html _build/sphinx-check/html
+
+unit: $(STAMP)
+	$(PY) -m pytest tests
+
+notebooks: $(STAMP)
+	$(PY) -m pytest book --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
+
+clean:
+	rm -rf _build conf.py
