@@ -5,7 +5,10 @@ The public API, by module:
 * :mod:`~hight_lite.hermite`: Hermite polynomials (two conventions), Gaussian quadrature,
   Hermite coefficients, information exponents;
 * :mod:`~hight_lite.links` and :mod:`~hight_lite.targets`: SIGHT, MIGHT and deep targets;
-* :mod:`~hight_lite.theory`: latent variances, the random level, κ thresholds;
+* :mod:`~hight_lite.theory`: latent variances, the random level, plateaus, κ thresholds;
+* :mod:`~hight_lite.kernels`, :mod:`~hight_lite.two_layer`: the shallow learners, with
+  :mod:`~hight_lite.ridge` (readouts), :mod:`~hight_lite.training` (records) and
+  :mod:`~hight_lite.metrics` (errors and overlaps);
 * :mod:`~hight_lite.presets`: the sizes of experiments (``HIGHT_LITE_PRESET``);
 * :mod:`~hight_lite.plots`: figures.
 """
@@ -24,9 +27,12 @@ from .hermite import (
     hermite_scale,
     information_exponent,
 )
+from .kernels import KernelConfig, KernelRidgeModel, fit_kernel_ridge
 from .links import Committee, Identity, Parity, Tanh
+from .metrics import first_layer_overlap, mse, random_first_layer_overlap
 from .plots import draw_target, plot_gaussian_fit, plot_hermite_coefficients
 from .presets import PRESETS, Preset, get_preset
+from .ridge import ridge_solve
 from .targets import (
     HierarchicalTarget,
     TargetConfig,
@@ -38,31 +44,56 @@ from .targets import (
 )
 from .theory import (
     MonteCarloEstimate,
+    best_approximation_error_monte_carlo,
+    best_linear_in_h_error_limit,
+    best_polynomial_error_limit,
     gaussian_limit_variances,
     monte_carlo_mean,
     random_level,
     random_level_monte_carlo,
     sample_complexity_thresholds,
 )
+from .sweep import SweepResult, Task, TaskResult, make_tasks, run_sweep, run_task, seeded_generator
+from .training import TrainingRecord, checkpoint_steps
+from .two_layer import TwoLayerConfig, TwoLayerNetwork, TwoLayerResult, train_two_layer
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "SweepResult",
+    "Task",
+    "TaskResult",
+    "make_tasks",
+    "run_sweep",
+    "run_task",
+    "seeded_generator",
     "CONVENTIONS",
-    "P3_NUMERICS",
-    "PRESETS",
     "Committee",
     "HermitePolynomial",
     "HierarchicalTarget",
     "Identity",
+    "KernelConfig",
+    "KernelRidgeModel",
     "MonteCarloEstimate",
+    "P3_NUMERICS",
+    "PRESETS",
     "Parity",
     "Preset",
     "Tanh",
     "TargetConfig",
     "TargetSample",
+    "TrainingRecord",
+    "TwoLayerConfig",
+    "TwoLayerNetwork",
+    "TwoLayerResult",
+    "best_approximation_error_monte_carlo",
+    "best_linear_in_h_error_limit",
+    "best_polynomial_error_limit",
+    "checkpoint_steps",
     "deep_target",
     "draw_target",
+    "first_layer_overlap",
+    "fit_kernel_ridge",
     "gauss_hermite",
     "gaussian_expectation",
     "gaussian_expectation_nd",
@@ -77,10 +108,14 @@ __all__ = [
     "integer_power",
     "might",
     "monte_carlo_mean",
+    "mse",
     "plot_gaussian_fit",
     "plot_hermite_coefficients",
+    "random_first_layer_overlap",
     "random_level",
     "random_level_monte_carlo",
+    "ridge_solve",
     "sample_complexity_thresholds",
     "sight",
+    "train_two_layer",
 ]

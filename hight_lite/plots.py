@@ -75,7 +75,9 @@ def draw_target(config: TargetConfig, ax: plt.Axes | None = None, max_input_node
     for level, b in enumerate(config.block_sizes, start=1):
         ax.text((xs[level] + xs[level + 1]) / 2, -0.1, f"$P$, blocks\nof {b}", ha="center", fontsize=8)
     name = "SIGHT" if config.branches == 1 else f"MIGHT (r = {config.branches})"
-    ax.set_title(f"{name}, L = {config.depth}, d = {config.d}, ε = {tuple(round(e, 3) for e in config.epsilons)}", pad=34)
+    eps = ", ".join(f"{e:.3g}" for e in config.epsilons)
+    eps = f"({eps})" if len(config.epsilons) > 1 else eps
+    ax.set_title(f"{name}, L = {config.depth}, d = {config.d}, ε = {eps}", pad=34)
     ax.set_xlim(-0.4, xs[-1] + 0.4)
     ax.set_ylim(-0.18, 1.18)
     ax.axis("off")

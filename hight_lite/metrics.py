@@ -1,0 +1,45 @@
+r"""Test error and the overlaps (order parameters) :math:`M_W` and :math:`M_h`.
+
+* :math:`(M_W)_{ij} = \langle w_{1,i}, w^\star_j\rangle / \|w_{1,i}\|`; per branch the plotted
+  summary is :math:`\|M_W\|_F/\sqrt{p_1}`, the root mean square over neurons of
+  :math:`\|P_{W^\star} w_i\| / \|w_i\|`. For random weights it is about :math:`\sqrt{d_\mathrm{eff}/d}`.
+* :math:`(M_h)_{il}` is the cosine, over fresh Gaussian inputs, between the second-layer
+  pre-activation of unit ``i`` and :math:`h^\star_l`; summarised as :math:`\|M_h\|_F/\sqrt{p_2}`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def mse(prediction: torch.Tensor, y: torch.Tensor) -> float:
+    """Mean squared error between ``(n,)`` tensors, as a float."""
+    if prediction.shape != y.shape:
+        raise ValueError(f"prediction and y must have the same shape, got {tuple(prediction.shape)} and {tuple(y.shape)}")
+    return float(((prediction - y) ** 2).mean())
+
+
+def first_layer_overlap(weights: torch.Tensor, teacher: torch.Tensor, branches: int = 1) -> torch.Tensor:
+    r""":math:`\|M_W\|_F/\sqrt{p_1}` for each branch.
+
+    Args:
+        weights: first-layer weights ``W_1``, ``(p_1, d)``.
+        teacher: ``W*``, ``(r * d_eff, d)`` with orthonormal rows, branch after branch.
+        branches: ``r``.
+
+    Returns:
+        ``(r,)``: for branch ``m``, :math:`\big(\frac{1}{p_1}\sum_i \|W^\star_m w_i\|^2/\|w_i\|^2\big)^{1/2}`.
+    """
+    if weights.shape[-1] != teacher.shape[-1]:
+        raise ValueError(f"weights (…, d) and teacher (…, d) must share d, got {tuple(weights.shape)}, {tuple(teacher.shape)}")
+    projections = weights @ teacher.T  # (p1, r * d_eff)
+    per_branch = projections.reshape(weights.shape[0], branches, -1).pow(2).sum(-1)  # (p1, r)
+    norms = weights.pow(2).sum(-1, keepdim=True).clamp_min(torch.finfo(weights.dtype).tiny)
+    return (per_branch / norms).mean(0).sqrt()
+
+
+def random_first_layer_overlap(d: int, d_eff: int) -> float:
+    r""":math:`\sqrt{d_\mathrm{eff}/d}`: :math:`\|M_W\|_F/\sqrt{p_1}` for isotropic random weights."""
+    return math.sqrt(d_eff / d)
