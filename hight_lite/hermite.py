@@ -21,6 +21,7 @@ from :func:`numpy.polynomial.hermite_e.hermegauss`.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable, Literal, Mapping
@@ -98,8 +99,16 @@ def gauss_hermite(order: int = DEFAULT_QUADRATURE_ORDER) -> tuple[np.ndarray, np
     """
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or not 1 <= order <= MAX_QUADRATURE_ORDER:
         raise ValueError(f"order must be an integer in [1, {MAX_QUADRATURE_ORDER}], got {order!r}")
+    return _gauss_hermite_cached(int(order))
+
+
+@functools.lru_cache(maxsize=32)
+def _gauss_hermite_cached(order: int) -> tuple[np.ndarray, np.ndarray]:
     nodes, weights = np.polynomial.hermite_e.hermegauss(order)
-    return nodes, weights / math.sqrt(2.0 * math.pi)
+    weights = weights / math.sqrt(2.0 * math.pi)
+    nodes.flags.writeable = False
+    weights.flags.writeable = False
+    return nodes, weights
 
 
 def gaussian_expectation(
