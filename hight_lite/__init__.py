@@ -29,7 +29,7 @@ from .hermite import (
 )
 from .kernels import KernelConfig, KernelRidgeModel, fit_kernel_ridge
 from .links import Committee, Identity, Parity, Tanh
-from .metrics import first_layer_overlap, mse, random_first_layer_overlap
+from .metrics import first_layer_overlap, mse, random_first_layer_overlap, second_layer_overlap
 from .plots import draw_target, plot_gaussian_fit, plot_hermite_coefficients
 from .presets import PRESETS, Preset, get_preset
 from .ridge import ridge_solve
@@ -54,12 +54,20 @@ from .theory import (
     sample_complexity_thresholds,
 )
 from .sweep import SweepResult, Task, TaskResult, make_tasks, run_sweep, run_task, seeded_generator
+from .three_layer import JointConfig, LayerwiseConfig, ThreeLayerNetwork, ThreeLayerResult, train_joint, train_layerwise
 from .training import TrainingRecord, checkpoint_steps
 from .two_layer import TwoLayerConfig, TwoLayerNetwork, TwoLayerResult, train_two_layer
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "JointConfig",
+    "LayerwiseConfig",
+    "ThreeLayerNetwork",
+    "ThreeLayerResult",
+    "second_layer_overlap",
+    "train_joint",
+    "train_layerwise",
     "SweepResult",
     "Task",
     "TaskResult",

@@ -43,3 +43,23 @@ def first_layer_overlap(weights: torch.Tensor, teacher: torch.Tensor, branches: 
 def random_first_layer_overlap(d: int, d_eff: int) -> float:
     r""":math:`\sqrt{d_\mathrm{eff}/d}`: :math:`\|M_W\|_F/\sqrt{p_1}` for isotropic random weights."""
     return math.sqrt(d_eff / d)
+
+
+def second_layer_overlap(preactivations: torch.Tensor, h_star: torch.Tensor) -> torch.Tensor:
+    r""":math:`\|M_h\|_F/\sqrt{p_2}` for each top-level feature.
+
+    Args:
+        preactivations: second-layer pre-activations ``W2 h1 + b2`` on probe inputs, ``(n, p2)``.
+        h_star: the target's top features on the same inputs, ``(n, r)``.
+
+    Returns:
+        ``(r,)``: :math:`\big(\frac{1}{p_2}\sum_i \cos^2(u_i, h^\star_l)\big)^{1/2}`, with the
+        uncentred cosine :math:`\cos(u, h) = \sum_\mu u_\mu h_\mu / (\|u\|\,\|h\|)` over the probe inputs.
+    """
+    if preactivations.shape[0] != h_star.shape[0]:
+        raise ValueError("preactivations and h_star must share their first (sample) dimension")
+    tiny = torch.finfo(preactivations.dtype).tiny
+    u = preactivations / preactivations.norm(dim=0, keepdim=True).clamp_min(tiny)
+    h = h_star / h_star.norm(dim=0, keepdim=True).clamp_min(tiny)
+    cosines = u.T @ h  # (p2, r)
+    return cosines.pow(2).mean(0).sqrt()

@@ -56,6 +56,10 @@ class TargetConfig:
             :math:`\lfloor d^{\varepsilon_\ell}\rfloor` (for finite-size studies).
         check_assumptions: require :math:`\mathbb{E}[P] = 0` and
             :math:`\mathbb{E}[P(z) z] = 0`, as the theory does.
+        standardize_levels: divide each intermediate level ``h_2 .. h_{L-1}`` by
+            :math:`\sqrt{\mathbb{E}[P(z)^2]}`, so that every polynomial acts on inputs of unit
+            variance (where it is centred) as the theory assumes. Off by default: the
+            definition as written applies ``P`` to the raw levels. No effect when ``L = 2``.
     """
 
     d: int
@@ -66,6 +70,7 @@ class TargetConfig:
     teacher_signs: TeacherSigns = "rademacher"
     widths: tuple[int, ...] | None = None
     check_assumptions: bool = True
+    standardize_levels: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.d, bool) or not isinstance(self.d, int) or self.d < 2:
@@ -118,7 +123,7 @@ class TargetConfig:
             if widths[i - 1] % widths[i] != 0 or widths[i] >= widths[i - 1]:
                 raise ValueError(
                     f"blocks do not fit: level {i + 1} has {widths[i - 1]} features, which cannot be split into "
-                    f"{widths[i]} equal blocks of size >= 2; choose d and epsilons so that "
+                    f"{widths[i]} equal blocks of size >= 2 (blocks of intermediate levels); choose d and epsilons so that "
                     f"floor(d^ε_{i}) is a multiple of floor(d^ε_{i + 1}) (e.g. d = 64 with ε = (2/3, 1/3))"
                 )
         if self.branches * widths[0] > self.d:
@@ -288,9 +293,12 @@ class HierarchicalTarget:
         if x.ndim != 2 or x.shape[1] != self.config.d:
             raise ValueError(f"x must have shape (n, {self.config.d}), got {tuple(x.shape)}")
         levels = [x @ self.teacher.T]
-        for a, b in zip(self.signs, self.config.block_sizes):
+        last = len(self.signs) - 1
+        rescale = math.sqrt(self.config.polynomial.second_moment) if self.config.standardize_levels else 1.0
+        for i, (a, b) in enumerate(zip(self.signs, self.config.block_sizes)):
             p = self.config.polynomial(levels[-1]).reshape(x.shape[0], a.shape[0], b)
-            levels.append((p * a).sum(-1) / math.sqrt(b))
+            h = (p * a).sum(-1) / math.sqrt(b)
+            levels.append(h if i == last else h / rescale)
         return tuple(levels)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:

@@ -21,12 +21,18 @@ from .targets import TargetConfig
 
 
 def gaussian_limit_variances(config: TargetConfig) -> tuple[float, ...]:
-    r"""Variances of one component of ``h_1 .. h_L`` in the limit of wide blocks.
+    r"""Second moments of one component of ``h_1 .. h_L`` in the limit of wide blocks.
 
-    :math:`v_1 = 1` (orthonormal rows) and, since a block sum of independent centred
-    terms is Gaussian in the limit, :math:`v_\ell = \mathbb{E}[P(\sqrt{v_{\ell-1}}\,g)^2]`.
-    For ``L = 2`` the value :math:`v_2 = \mathbb{E}[P(z)^2]` is exact at every ``d``.
+    :math:`v_1 = 1` (orthonormal rows) and :math:`v_\ell = \mathbb{E}[P(\sqrt{v_{\ell-1}}\,g)^2]`:
+    a block sum of independent terms is Gaussian in the limit. For ``L = 2`` the value
+    :math:`v_2 = \mathbb{E}[P(z)^2]` is exact at every ``d``. Deeper down, ``P`` acts on inputs of
+    variance :math:`v \ne 1`, where it is not centred (:math:`\mathbb{E}[P(\sqrt{v} g)] \ne 0`), so a
+    fixed teacher's level carries an offset :math:`\mu \sum_j a_j/\sqrt{b}`: the recursion is the
+    second moment *averaged over Rademacher signs*. With ``standardize_levels=True`` every
+    intermediate level has :math:`v_\ell = 1` and no offset, and the top one :math:`\mathbb{E}[P(z)^2]`.
     """
+    if config.standardize_levels:
+        return (1.0,) * (config.depth - 1) + (config.polynomial.second_moment,)
     variances = [1.0]
     for _ in config.block_sizes:
         variances.append(gaussian_expectation(lambda z: config.polynomial(z) ** 2, variance=variances[-1]))

@@ -170,3 +170,15 @@ def test_latents_reject_wrong_input_shape():
     target = hl.sight(64).build(gen())
     with pytest.raises(ValueError, match=r"x must have shape \(n, 64\)"):
         target.latents(torch.zeros(3, 10))
+
+
+def test_standardized_levels_are_near_unit_variance_and_centred():
+    cfg = hl.deep_target(4096, (2 / 3, 1 / 3), standardize_levels=True)
+    target = cfg.build(gen(0), dtype=torch.float64)
+    _, h2, _ = hl.HierarchicalTarget(
+        hl.TargetConfig(d=256, epsilons=cfg.epsilons, widths=(256, 16), standardize_levels=True),
+        torch.eye(256, dtype=torch.float64), target.signs,
+    ).sample(50_000, gen(1)).levels
+    assert float(h2.var()) == pytest.approx(1.0, abs=0.03)
+    assert abs(float(h2.mean())) < 0.02
+    assert hl.gaussian_limit_variances(cfg) == pytest.approx((1.0, 1.0, 2 / 3))
