@@ -53,7 +53,19 @@ from .theory import (
     random_level_monte_carlo,
     sample_complexity_thresholds,
 )
-from .sweep import SweepResult, Task, TaskResult, make_tasks, run_sweep, run_task, seeded_generator
+from .sweep import (
+    ResultCache,
+    SweepResult,
+    Task,
+    TaskResult,
+    make_tasks,
+    process_pool,
+    run_sweep,
+    run_task,
+    seeded_generator,
+    standard_learners,
+    task_key,
+)
 from .three_layer import JointConfig, LayerwiseConfig, ThreeLayerNetwork, ThreeLayerResult, train_joint, train_layerwise
 from .training import TrainingRecord, checkpoint_steps
 from .two_layer import TwoLayerConfig, TwoLayerNetwork, TwoLayerResult, train_two_layer
@@ -61,6 +73,10 @@ from .two_layer import TwoLayerConfig, TwoLayerNetwork, TwoLayerResult, train_tw
 __version__ = "0.1.0"
 
 __all__ = [
+    "ResultCache",
+    "process_pool",
+    "standard_learners",
+    "task_key",
     "JointConfig",
     "LayerwiseConfig",
     "ThreeLayerNetwork",

@@ -14,9 +14,17 @@ Each :class:`Task` is self-contained (target, learner, κ, seed) and is run by
 
 from __future__ import annotations
 
+import concurrent.futures
+import hashlib
+import json
 import math
+import multiprocessing
+import os
+import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Sequence, Union
 
 import numpy as np
@@ -25,11 +33,13 @@ import torch
 from tqdm.auto import tqdm
 
 from .kernels import KernelConfig, fit_kernel_ridge
-from .metrics import first_layer_overlap, mse
+from .metrics import mse
 from .targets import TargetConfig, integer_power
+from .three_layer import JointConfig, LayerwiseConfig, train_joint, train_layerwise
 from .two_layer import TwoLayerConfig, train_two_layer
 
-LearnerConfig = Union[KernelConfig, TwoLayerConfig]
+LearnerConfig = Union[KernelConfig, TwoLayerConfig, LayerwiseConfig, JointConfig]
+_LEARNER_TYPES = (KernelConfig, TwoLayerConfig, LayerwiseConfig, JointConfig)
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -51,6 +61,8 @@ class Task:
         kappa: κ = log n / log d.
         seed: the repetition; it fixes the teacher.
         n_validation, n_test: sizes of the validation and test sets (the paper: 1000 each).
+        fresh_data: layerwise only: each of the three stages gets its own ``n`` fresh
+            samples instead of reusing one training set (the data-reuse ablation).
         dtype: ``"float32"`` or ``"float64"``.
         device: where the computation runs.
     """
@@ -62,12 +74,16 @@ class Task:
     seed: int
     n_validation: int = 1000
     n_test: int = 1000
+    fresh_data: bool = False
     dtype: str = "float32"
     device: str = "cpu"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.config, (KernelConfig, TwoLayerConfig)):
-            raise ValueError(f"config must be a KernelConfig or TwoLayerConfig, got {type(self.config).__name__}")
+        if not isinstance(self.config, _LEARNER_TYPES):
+            names = ", ".join(t.__name__ for t in _LEARNER_TYPES)
+            raise ValueError(f"config must be one of {names}, got {type(self.config).__name__}")
+        if self.fresh_data and not isinstance(self.config, LayerwiseConfig):
+            raise ValueError("fresh_data applies to layerwise training only (a LayerwiseConfig)")
         if not 0 < self.kappa < 10:
             raise ValueError(f"kappa must lie in (0, 10), got {self.kappa!r}")
         if self.dtype not in _DTYPES:
@@ -108,9 +124,9 @@ class TaskResult:
         """Tidy rows: one per metric."""
         base = dict(
             d=self.task.target.d, learner=self.task.learner, kappa=self.task.kappa, n=self.task.n,
-            seed=self.task.seed, diverged=self.diverged,
+            seed=self.task.seed, diverged=self.diverged, seconds=self.seconds,
         )
-        metrics = {"test_error": self.test_error, **self.overlaps, "seconds": self.seconds}
+        metrics = {"test_error": self.test_error, **self.overlaps}
         return [dict(base, metric=k, value=float(v)) for k, v in metrics.items()]
 
 
@@ -124,18 +140,22 @@ def run_task(task: Task) -> TaskResult:
     train = target.sample(n, data_gen)
     validation = target.sample(task.n_validation, data_gen)
     test = target.sample(task.n_test, data_gen)
+    learner_gen = seeded_generator(task.seed, n, 2)
 
     if isinstance(task.config, KernelConfig):
         model = fit_kernel_ridge(train.x, train.y, task.config)
         error = mse(model.predict(test.x), test.y)
         return TaskResult(task, error, seconds=time.perf_counter() - start)
 
-    result = train_two_layer(train, task.config, seeded_generator(task.seed, n, 2), target=target, validation=validation)
+    if isinstance(task.config, TwoLayerConfig):
+        result = train_two_layer(train, task.config, learner_gen, target=target, validation=validation)
+    elif isinstance(task.config, LayerwiseConfig):
+        stages = (train, target.sample(n, data_gen), target.sample(n, data_gen)) if task.fresh_data else train
+        result = train_layerwise(stages, task.config, learner_gen, target=target, validation=validation)
+    else:
+        result = train_joint(train, task.config, learner_gen, target=target, validation=validation)
     record = result.record
-    overlaps = {
-        f"overlap_W_{m}": v
-        for m, v in enumerate(first_layer_overlap(result.network.w1, target.teacher, task.target.branches).tolist())
-    }
+    overlaps = {k: v for k, v in record.rows[-1].items() if k.startswith("overlap_")} if record.rows else {}
     error = math.nan if record.diverged else mse(result.network(test.x), test.y)
     return TaskResult(
         task, error, record.diverged, record.diverged_stage, record.diverged_step, overlaps, record.rows,
@@ -172,7 +192,7 @@ class SweepResult:
 
     @property
     def table(self) -> pd.DataFrame:
-        """Tidy table: columns ``d, learner, kappa, n, seed, diverged, metric, value``."""
+        """Tidy table: columns ``d, learner, kappa, n, seed, diverged, seconds, metric, value``."""
         return pd.DataFrame([row for r in self.results for row in r.rows()])
 
     def summary(self, metric: str = "test_error") -> pd.DataFrame:
@@ -182,17 +202,14 @@ class SweepResult:
         """
         table = self.table
         table = table[table.metric == metric]
-        grouped = table.groupby(["learner", "kappa", "n"])
-        ok = table[~table.diverged].groupby(["learner", "kappa", "n"]).value
-        out = pd.DataFrame(
-            {
-                "median": ok.median(),
-                "q25": ok.quantile(0.25),
-                "q75": ok.quantile(0.75),
-                "seeds": ok.count(),
-            }
-        )
-        out["diverged"] = grouped.diverged.sum().reindex(out.index, fill_value=0).astype(int)
+        keys = ["learner", "kappa", "n"]
+        ok = table[~table.diverged].groupby(keys).value
+        out = pd.DataFrame(index=table.groupby(keys).size().index)
+        out["median"] = ok.median()
+        out["q25"] = ok.quantile(0.25)
+        out["q75"] = ok.quantile(0.75)
+        out["seeds"] = ok.count().reindex(out.index, fill_value=0).astype(int)
+        out["diverged"] = table.groupby(keys).diverged.sum().astype(int)
         return out.reset_index()
 
     def histories(self) -> pd.DataFrame:
@@ -204,7 +221,145 @@ class SweepResult:
         return pd.DataFrame(rows)
 
 
-def run_sweep(tasks: Sequence[Task], progress: bool = True) -> SweepResult:
-    """Run ``tasks`` one after the other, with a tqdm progress bar."""
-    results = [run_task(task) for task in tqdm(tasks, desc="sweep", disable=not progress, leave=False)]
-    return SweepResult(results)
+def task_key(task: Task) -> str:
+    """A stable hash of the task's full configuration and the package version (the cache key)."""
+    from . import __version__
+
+    return hashlib.sha256(f"{__version__}|{task!r}".encode()).hexdigest()[:32]
+
+
+def _result_to_json(result: TaskResult) -> dict:
+    return dict(
+        task=repr(result.task), test_error=result.test_error, diverged=result.diverged,
+        diverged_stage=result.diverged_stage, diverged_step=result.diverged_step,
+        overlaps=result.overlaps, history=result.history, seconds=result.seconds,
+    )
+
+
+def _result_from_json(task: Task, data: dict) -> TaskResult:
+    if data.get("task") != repr(task):
+        raise ValueError("the cached result belongs to another task")
+    return TaskResult(
+        task, float(data["test_error"]), bool(data["diverged"]), data["diverged_stage"], data["diverged_step"],
+        dict(data["overlaps"]), list(data["history"]), float(data["seconds"]),
+    )
+
+
+class ResultCache:
+    """One JSON file per finished task under ``folder``, keyed by :func:`task_key`.
+
+    Files are written atomically (a temporary file, then a rename), so an interrupted
+    sweep leaves only whole results behind. A file that cannot be read back is reported
+    with a warning and its task is computed again.
+    """
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def path(self, task: Task) -> Path:
+        return self.folder / f"{task_key(task)}.json"
+
+    def load(self, task: Task) -> TaskResult | None:
+        path = self.path(task)
+        if not path.exists():
+            return None
+        try:
+            return _result_from_json(task, json.loads(path.read_text()))
+        except (ValueError, KeyError, TypeError) as exc:
+            warnings.warn(f"corrupt cache file {path} ({exc}); computing the task again", RuntimeWarning, stacklevel=2)
+            return None
+
+    def save(self, result: TaskResult) -> None:
+        path = self.path(result.task)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=path.stem, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(_result_to_json(result), handle)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def run_sweep(
+    tasks: Sequence[Task],
+    cache_dir: str | os.PathLike | None = None,
+    executor=None,
+    progress: bool = True,
+) -> SweepResult:
+    """Run ``tasks`` and collect their results, in task order.
+
+    Args:
+        tasks: from :func:`make_tasks`, or any list of :class:`Task`.
+        cache_dir: if given, each finished task is saved there at once and tasks already
+            saved are not run again: an interrupted sweep resumes, a finished one returns
+            immediately.
+        executor: ``None`` runs the tasks here, one after the other. Otherwise any object
+            with ``submit(fn, *args)`` returning a future with ``result()``: a
+            :class:`concurrent.futures.ProcessPoolExecutor` (see :func:`process_pool`), a
+            Dask ``Client.get_executor()``, or a submitit executor (SLURM).
+        progress: show a tqdm progress bar over the tasks.
+    """
+    tasks = list(tasks)
+    cache = ResultCache(cache_dir) if cache_dir is not None else None
+    results: list[TaskResult | None] = [cache.load(t) if cache else None for t in tasks]
+    todo = [i for i, r in enumerate(results) if r is None]
+    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc="sweep", disable=not progress, leave=False)
+
+    def finish(i: int, result: TaskResult) -> None:
+        results[i] = result
+        if cache is not None:
+            cache.save(result)
+        bar.update(1)
+
+    try:
+        if executor is None:
+            for i in todo:
+                finish(i, run_task(tasks[i]))
+        else:
+            futures = {executor.submit(run_task, tasks[i]): i for i in todo}
+            if all(isinstance(f, concurrent.futures.Future) for f in futures):
+                for future in concurrent.futures.as_completed(futures):
+                    finish(futures[future], future.result())
+            else:
+                for future, i in futures.items():
+                    finish(i, future.result())
+    finally:
+        bar.close()
+    return SweepResult(results)  # type: ignore[arg-type]
+
+
+def _limit_threads(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def process_pool(workers: int | None = None, threads_per_worker: int | None = None) -> concurrent.futures.ProcessPoolExecutor:
+    """A process pool for :func:`run_sweep` whose workers split the machine's cores between them.
+
+    Workers are started with ``spawn`` (safe with torch's thread pools) and each uses
+    ``threads_per_worker`` threads (default: cores // workers).
+    """
+    cores = os.cpu_count() or 1
+    workers = workers or cores
+    threads = threads_per_worker or max(1, cores // workers)
+    return concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+        initializer=_limit_threads, initargs=(threads,),
+    )
+
+
+def standard_learners(d: int, kappas: Sequence[float], epochs_coefficient: float = 5.0) -> dict[str, LearnerConfig]:
+    """The paper's four learners, sized for the largest ``n = ⌊d^κ⌋`` of the sweep.
+
+    ``kernel`` (quadratic, λ = 1), ``two-layer`` (``p1 / 15`` wide), ``layerwise`` and ``joint``
+    three-layer networks (``p1 = ⌊n_max^0.9⌋``, ``p2 = 100``); training lasts
+    ``int(epochs_coefficient · d^1.5)`` epochs.
+    """
+    n_max = integer_power(d, max(kappas))
+    return {
+        "kernel": KernelConfig(),
+        "two-layer": TwoLayerConfig.paper(d, n_max, epochs_coefficient=epochs_coefficient),
+        "layerwise": LayerwiseConfig.paper(d, n_max, epochs_coefficient=epochs_coefficient),
+        "joint": JointConfig.paper(d, n_max, epochs_coefficient=epochs_coefficient),
+    }

@@ -1,0 +1,156 @@
+"""Sweeps: the tidy table, the on-disk cache (resume, corruption) and the executors."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import hight_lite as hl
+from hight_lite import sweep as sweep_module
+
+D = 16
+LEARNERS = {
+    "kernel": hl.KernelConfig(),
+    "two-layer": hl.TwoLayerConfig(width=8, epochs=3, checkpoints=3),
+    "layerwise": hl.LayerwiseConfig(width1=24, width2=6, epochs1=2, epochs2=3, checkpoints=3),
+    "joint": hl.JointConfig(width1=24, width2=6, epochs=3, checkpoints=3),
+}
+
+
+def tasks():
+    return hl.make_tasks(hl.sight(D), LEARNERS, kappas=[1.0, 1.6], seeds=2, n_validation=50, n_test=200)
+
+
+def comparable(result: hl.SweepResult) -> pd.DataFrame:
+    table = result.table.drop(columns="seconds")
+    return table.sort_values(["learner", "kappa", "seed", "metric"]).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def serial():
+    return hl.run_sweep(tasks(), progress=False)
+
+
+def test_table_is_tidy_and_complete(serial):
+    table = serial.table
+    assert set(table.columns) == {"d", "learner", "kappa", "n", "seed", "diverged", "seconds", "metric", "value"}
+    assert len(serial.results) == 2 * 2 * 4
+    metrics = table.groupby("learner").metric.unique().map(set).to_dict()
+    assert metrics["kernel"] == {"test_error"}
+    assert metrics["two-layer"] == {"test_error", "overlap_W_0"}
+    assert metrics["layerwise"] == metrics["joint"] == {"test_error", "overlap_W_0", "overlap_h_0"}
+    assert set(table.n) == {hl.integer_power(D, 1.0), hl.integer_power(D, 1.6)}
+    summary = serial.summary()
+    assert len(summary) == 2 * 4 and (summary.seeds == 2).all()
+    median = table[(table.metric == "test_error") & (table.learner == "kernel") & (table.kappa == 1.6)].value.median()
+    assert summary.set_index(["learner", "kappa"]).loc[("kernel", 1.6), "median"] == pytest.approx(median)
+    histories = serial.histories()
+    assert {"learner", "kappa", "seed", "stage", "train_loss", "validation_loss"} <= set(histories.columns)
+
+
+def test_learners_of_one_seed_share_the_teacher():
+    a, b = tasks()[0], tasks()[1]
+    assert a.seed == b.seed and a.learner != b.learner
+    ta = a.target.build(hl.seeded_generator(a.seed, 0))
+    tb = b.target.build(hl.seeded_generator(b.seed, 0))
+    assert (ta.teacher == tb.teacher).all()
+
+
+def test_same_table_on_a_process_pool(serial):
+    with hl.process_pool(workers=2) as pool:
+        parallel = hl.run_sweep(tasks(), executor=pool, progress=False)
+    pd.testing.assert_frame_equal(comparable(parallel), comparable(serial), rtol=1e-4, atol=1e-6)
+
+
+def test_same_table_on_a_dask_cluster(serial):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            result = hl.run_sweep(tasks(), executor=client.get_executor(), progress=False)
+    pd.testing.assert_frame_equal(comparable(result), comparable(serial), rtol=1e-4, atol=1e-6)
+
+
+def test_cached_sweep_reruns_without_computing(tmp_path, serial, monkeypatch):
+    first = hl.run_sweep(tasks(), cache_dir=tmp_path, progress=False)
+    assert len(list(tmp_path.glob("*.json"))) == len(tasks())
+
+    def fail(task):
+        raise AssertionError("a cached task was computed again")
+
+    monkeypatch.setattr(sweep_module, "run_task", fail)
+    again = hl.run_sweep(tasks(), cache_dir=tmp_path, progress=False)
+    pd.testing.assert_frame_equal(comparable(again), comparable(first))
+    pd.testing.assert_frame_equal(comparable(again), comparable(serial), rtol=1e-5, atol=1e-7)
+
+
+def test_corrupt_cache_file_is_reported_and_recomputed(tmp_path, serial):
+    hl.run_sweep(tasks(), cache_dir=tmp_path, progress=False)
+    victim = hl.ResultCache(tmp_path).path(tasks()[3])
+    victim.write_text("{ not json")
+    with pytest.warns(RuntimeWarning, match="corrupt cache file"):
+        again = hl.run_sweep(tasks(), cache_dir=tmp_path, progress=False)
+    pd.testing.assert_frame_equal(comparable(again), comparable(serial), rtol=1e-5, atol=1e-7)
+    json.loads(victim.read_text())  # rewritten whole
+
+
+def test_cache_key_changes_with_the_configuration():
+    a, b = tasks()[0], tasks()[2]
+    assert hl.task_key(a) != hl.task_key(b)
+    assert hl.task_key(a) == hl.task_key(tasks()[0])
+
+
+SCRIPT = """
+import sys, hight_lite as hl
+sys.path.insert(0, {tests!r})
+from test_sweep import tasks
+hl.run_sweep(tasks() * 1, cache_dir={cache!r}, progress=False)
+"""
+
+
+def test_killed_sweep_resumes_without_losing_work(tmp_path, serial, monkeypatch):
+    cache = tmp_path / "cache"
+    script = SCRIPT.format(tests=str(Path(__file__).parent), cache=str(cache))
+    proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(cache.glob("*.json"))) < 3 and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = {p.name for p in cache.glob("*.json")}
+    assert 3 <= len(done_before) < len(tasks()), "the sweep should have been killed part-way"
+
+    computed = []
+    original = sweep_module.run_task
+
+    def counting(task):
+        computed.append(task)
+        return original(task)
+
+    monkeypatch.setattr(sweep_module, "run_task", counting)
+    resumed = hl.run_sweep(tasks(), cache_dir=cache, progress=False)
+    assert len(computed) == len(tasks()) - len(done_before)
+    pd.testing.assert_frame_equal(comparable(resumed), comparable(serial), rtol=1e-5, atol=1e-7)
+
+
+def test_diverged_runs_are_counted_not_averaged():
+    diverging = hl.TwoLayerConfig(width=8, epochs=20, lr=1e7, checkpoints=4)
+    ts = hl.make_tasks(hl.sight(D), {"two-layer": diverging}, kappas=[1.5], seeds=2, n_validation=50, n_test=50)
+    result = hl.run_sweep(ts, progress=False)
+    row = result.summary().iloc[0]
+    assert row.diverged == 2 and row.seeds == 0 and pd.isna(row["median"])
+    assert all(r.diverged_step is not None for r in result.results)
+
+
+def test_bad_tasks():
+    with pytest.raises(ValueError, match="config must be one of"):
+        hl.Task(hl.sight(D), "x", object(), 1.0, 0)
+    with pytest.raises(ValueError, match="fresh_data applies to layerwise"):
+        hl.Task(hl.sight(D), "k", hl.KernelConfig(), 1.0, 0, fresh_data=True)
+    with pytest.raises(ValueError, match=r"kappa must lie in \(0, 10\)"):
+        hl.Task(hl.sight(D), "k", hl.KernelConfig(), 0.0, 0)
