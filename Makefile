@@ -7,6 +7,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# Sweeps that chapters share (chapter 7 reuses chapter 6's) are cached here, keyed by the
+# package's source: a fresh clone computes everything.
+export HIGHT_LITE_CACHE ?= $(CURDIR)/_build/cache
 
 .PHONY: book test unit notebooks sphinx-check install clean
 

@@ -58,6 +58,7 @@ from .sweep import (
     SweepResult,
     Task,
     TaskResult,
+    default_cache_dir,
     make_tasks,
     process_pool,
     run_sweep,
@@ -73,6 +74,7 @@ from .two_layer import TwoLayerConfig, TwoLayerNetwork, TwoLayerResult, train_tw
 __version__ = "0.1.0"
 
 __all__ = [
+    "default_cache_dir",
     "ResultCache",
     "process_pool",
     "standard_learners",

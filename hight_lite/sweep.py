@@ -15,6 +15,7 @@ Each :class:`Task` is self-contained (target, learner, κ, seed) and is run by
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import hashlib
 import json
 import math
@@ -221,11 +222,29 @@ class SweepResult:
         return pd.DataFrame(rows)
 
 
+CACHE_ENV_VAR = "HIGHT_LITE_CACHE"
+
+
+def default_cache_dir() -> Path:
+    """Where chapters cache sweeps: ``$HIGHT_LITE_CACHE``, else ``~/.cache/hight_lite``."""
+    return Path(os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "hight_lite")
+
+
+@functools.lru_cache(maxsize=1)
+def _source_digest() -> str:
+    """A hash of the package's source files: results computed by other code are never reused."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def task_key(task: Task) -> str:
-    """A stable hash of the task's full configuration and the package version (the cache key)."""
+    """A stable hash of the task's full configuration, the package version and its source (the cache key)."""
     from . import __version__
 
-    return hashlib.sha256(f"{__version__}|{task!r}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{__version__}|{_source_digest()}|{task!r}".encode()).hexdigest()[:32]
 
 
 def _result_to_json(result: TaskResult) -> dict:

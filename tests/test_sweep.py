@@ -154,3 +154,18 @@ def test_bad_tasks():
         hl.Task(hl.sight(D), "k", hl.KernelConfig(), 1.0, 0, fresh_data=True)
     with pytest.raises(ValueError, match=r"kappa must lie in \(0, 10\)"):
         hl.Task(hl.sight(D), "k", hl.KernelConfig(), 0.0, 0)
+
+
+def test_default_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("HIGHT_LITE_CACHE", str(tmp_path))
+    assert hl.default_cache_dir() == tmp_path
+    monkeypatch.delenv("HIGHT_LITE_CACHE")
+    assert hl.default_cache_dir() == Path.home() / ".cache" / "hight_lite"
+
+
+def test_same_table_through_submitit(serial, tmp_path):
+    """submitit's futures are not concurrent.futures.Future: the generic path waits on each job."""
+    submitit = pytest.importorskip("submitit")
+    executor = submitit.AutoExecutor(folder=tmp_path / "jobs", cluster="debug")
+    result = hl.run_sweep(tasks(), executor=executor, progress=False)
+    pd.testing.assert_frame_equal(comparable(result), comparable(serial), rtol=1e-4, atol=1e-6)
