@@ -11,9 +11,18 @@ STAMP  := $(VENV)/.installed
 # package's source: a fresh clone computes everything.
 export HIGHT_LITE_CACHE ?= $(CURDIR)/_build/cache
 
+# MathJax is served with the book (from the npm registry at build time), so that math
+# renders without a CDN, in the browser check too.
+MATHJAX := _build/mathjax/es5/tex-chtml.js
+
 .PHONY: book test unit notebooks sphinx-check install clean
 
-install: $(STAMP)
+install: $(STAMP) $(MATHJAX)
+
+$(MATHJAX):
+	rm -rf _build/mathjax && mkdir -p _build/mathjax
+	cd _build/mathjax && npm pack --silent mathjax@3.2.2 >/dev/null && tar xzf mathjax-3.2.2.tgz \
+		&& mv package/es5 es5 && rm -rf package mathjax-3.2.2.tgz
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +31,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-book: $(STAMP)
+book: $(STAMP) $(MATHJAX)
 	$(PY) tests/check_book.py --version
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	$(PY) tests/check_book.py --html _build/html
@@ -33,7 +42,7 @@ test: $(STAMP)
 
 # The book's markup, references, exercises and math, with warnings as errors. Chapters are
 # not executed here: nbval runs every one of them in the same test command.
-sphinx-check: $(STAMP)
+sphinx-check: $(STAMP) $(MATHJAX)
 	$(PY) tests/check_book.py --version
 	rm -rf _build/sphinx-check
 	$(VENV)/bin/jupyter-book config sphinx . >/dev/null
