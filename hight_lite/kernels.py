@@ -96,7 +96,8 @@ class KernelConfig:
         parts = [torch.ones(n, 1, dtype=x.dtype, device=x.device), u]
         if self.degree == 2:
             rows, cols = torch.triu_indices(d, d, device=x.device)
-            weight = torch.where(rows == cols, 1.0, math.sqrt(2.0)).to(x.dtype)
+            weight = torch.full(rows.shape, math.sqrt(2.0), dtype=x.dtype, device=x.device)
+            weight[rows == cols] = 1.0
             parts.append(u[:, rows] * u[:, cols] * weight)
         out = torch.cat(parts, dim=1)
         assert out.shape[1] == dim

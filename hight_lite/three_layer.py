@@ -44,6 +44,7 @@ from .training import (
     check_positive,
     check_positive_int,
     checkpoint_steps,
+    minibatch_indices,
 )
 
 GradientNormalization = Literal["reference", "minibatch"]
@@ -376,7 +377,7 @@ def train_layerwise(
             return ThreeLayerResult(net, record, config)
         if step == steps:
             break
-        idx = torch.randperm(n, generator=generator, device=generator.device)[:batch].to(device)
+        idx = minibatch_indices(n, batch, generator, device)
         grads, loss = gradients(net, s1.x[idx], s1.y[idx], need=("w1",))
         log.watch.update(step, loss)
         net.w1.sub_(config.lr * (scale1 * grads["w1"] + config.weight_decay1 * net.w1))
@@ -399,7 +400,7 @@ def train_layerwise(
             return ThreeLayerResult(net, record, config)
         if step == steps:
             break
-        idx = torch.randperm(n, generator=generator, device=generator.device)[:batch].to(device)
+        idx = minibatch_indices(n, batch, generator, device)
         grads, loss = gradients(net, None, s2.y[idx], h1=h1[idx], need=("w2",), full_n=n if reference else None)
         log.watch.update(step, loss)
         net.w2.sub_(config.second_layer_lr_factor * config.lr * (scale2 * grads["w2"] + decay2 * net.w2))
@@ -444,7 +445,7 @@ def train_joint(
             return ThreeLayerResult(net, record, config)
         if step == steps:
             break
-        idx = torch.randperm(n, generator=generator, device=generator.device)[:batch].to(device)
+        idx = minibatch_indices(n, batch, generator, device)
         grads, loss = gradients(net, train.x[idx], train.y[idx], full_n=full_n)
         log.watch.update(step, loss)
         net.w1.sub_(c * (scale1 * grads["w1"] + config.weight_decay1 * net.w1))

@@ -45,6 +45,16 @@ def check_positive(value: float, name: str) -> None:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
+def minibatch_indices(n: int, batch: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """``batch`` distinct indices of ``range(n)``, drawn uniformly, in increasing order.
+
+    Sorting changes nothing in a gradient (a sum over the batch) and makes the row
+    gather that follows read memory in order.
+    """
+    idx = torch.randperm(n, generator=generator, device=generator.device)[:batch]
+    return idx.sort().values.to(device)
+
+
 class DivergenceWatch:
     """Remembers the first step whose loss was not finite, without a host sync per step."""
 

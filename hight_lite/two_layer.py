@@ -33,6 +33,7 @@ from .training import (
     check_positive,
     check_positive_int,
     checkpoint_steps,
+    minibatch_indices,
 )
 
 
@@ -206,7 +207,7 @@ def train_two_layer(
             return TwoLayerResult(net, record, config)
         if step == config.steps:
             break
-        idx = torch.randperm(n, generator=generator, device=generator.device)[:batch].to(x.device)
+        idx = minibatch_indices(n, batch, generator, x.device)
         grad, loss = first_layer_gradient(net, x[idx], y[idx])
         watch.update(step, loss)
         net.w1.sub_(config.lr * (scale * grad + config.weight_decay * net.w1))
