@@ -30,7 +30,7 @@ from .hermite import (
 from .kernels import KernelConfig, KernelRidgeModel, fit_kernel_ridge
 from .links import Committee, Identity, Parity, Tanh
 from .metrics import first_layer_overlap, mse, random_first_layer_overlap, second_layer_overlap
-from .plots import draw_target, plot_gaussian_fit, plot_hermite_coefficients
+from .plots import draw_target, plot_gaussian_fit, plot_hermite_coefficients, plot_phase_diagram
 from .presets import PRESETS, Preset, get_preset
 from .ridge import ridge_solve
 from .targets import (
@@ -48,7 +48,9 @@ from .theory import (
     best_linear_in_h_error_limit,
     best_polynomial_error_limit,
     gaussian_limit_variances,
+    link_hermite_energies,
     monte_carlo_mean,
+    phase_diagram,
     random_level,
     random_level_monte_carlo,
     sample_complexity_thresholds,
@@ -74,6 +76,9 @@ from .two_layer import TwoLayerConfig, TwoLayerNetwork, TwoLayerResult, train_tw
 __version__ = "0.1.0"
 
 __all__ = [
+    "link_hermite_energies",
+    "phase_diagram",
+    "plot_phase_diagram",
     "default_cache_dir",
     "ResultCache",
     "process_pool",

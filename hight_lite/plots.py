@@ -110,3 +110,22 @@ def plot_hermite_coefficients(coefficients: np.ndarray, ax: plt.Axes | None = No
     if label:
         ax.legend(frameon=False)
     return ax
+
+
+def plot_phase_diagram(table, ax: plt.Axes | None = None, thresholds: dict[str, float] | None = None) -> plt.Axes:
+    """Draw a phase diagram (error against κ per learner) from :func:`hight_lite.theory.phase_diagram`.
+
+    ``thresholds`` maps labels to κ values drawn as vertical dashed lines.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.8))
+    palette = {"kernel": "C1", "two-layer": "C2", "three-layer": "C0"}
+    for learner, group in table.groupby("learner", sort=False):
+        ax.step(group.kappa, group.error, where="post", lw=2, label=learner, color=palette.get(learner))
+    for label, kappa in (thresholds or {}).items():
+        ax.axvline(kappa, color="k", ls="--", lw=0.8)
+        ax.text(kappa, ax.get_ylim()[1], f" {label}", va="top", fontsize=8, rotation=90)
+    ax.set_xlabel(r"$\kappa = \log n / \log d$")
+    ax.set_ylabel("test error (limit $d \\to \\infty$)")
+    ax.legend(frameon=False)
+    return ax

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -96,35 +97,82 @@ def random_level_monte_carlo(
 
 
 def sample_complexity_thresholds(config: TargetConfig) -> pd.DataFrame:
-    r"""A first table of the κ = log n / log d each learner needs on a SIGHT/MIGHT (``L = 2``).
+    r"""The κ = log n / log d at which each learner gains each piece of a target.
 
-    With :math:`k` the degree of ``P`` and :math:`\varepsilon_1` the first exponent:
+    With :math:`k` the degree of ``P`` and :math:`\varepsilon_\ell` the exponents:
 
     * kernels fit the degree-:math:`q` polynomial approximation of :math:`f^\star` in ``x``
-      once :math:`\kappa > q`;
+      once :math:`\kappa > q` (rows for ``q = 1, 2``);
     * a two-layer network learns :math:`W^\star` at :math:`\kappa = 1+\varepsilon_1`, then fits
-      degree :math:`q` in ``z`` at :math:`\kappa = q\varepsilon_1`;
+      degree :math:`q` in ``z`` at :math:`\kappa = q\varepsilon_1` (rows for ``q = k, 2k``);
     * a three-layer network learns :math:`W^\star` at :math:`1+\varepsilon_1` and :math:`h^\star`
-      at :math:`k\varepsilon_1`; the link then costs :math:`\tilde O(1)` samples.
+      at :math:`k\varepsilon_1`; the link then costs :math:`\tilde O(1)` samples;
+    * for deep targets (``L >= 3``) a deep enough network pays :math:`1+\varepsilon_1` for the
+      first level, :math:`k\varepsilon_\ell + \varepsilon_{\ell+1}` to go from level ℓ to ℓ+1,
+      and :math:`k\varepsilon_{L-1}` for the top; it needs the largest of these.
 
     Returns:
         A table with columns ``learner``, ``what is learned``, ``kappa``.
     """
+    e = config.epsilons
+    k = config.polynomial.degree
+    if config.depth == 2:
+        e1 = e[0]
+        rows = [
+            ("kernel", "degree-1 approximation in x", 1.0),
+            ("kernel", "degree-2 approximation in x", 2.0),
+            ("two-layer", "W* (the d_eff-dimensional subspace)", 1 + e1),
+            ("two-layer", f"degree-{k} approximation in z (linear in h*)", max(1 + e1, k * e1)),
+            ("two-layer", f"degree-{2 * k} approximation in z (quadratic in h*)", max(1 + e1, 2 * k * e1)),
+            ("three-layer", "W*", 1 + e1),
+            ("three-layer", "h* (second layer)", k * e1),
+            ("three-layer", "f* = g*(h*)", max(1 + e1, k * e1)),
+        ]
+    else:
+        rows = [("deep network", "level 1: W*", 1 + e[0])]
+        for ell in range(1, len(e)):
+            rows.append(("deep network", f"level {ell + 1}: h_{ell + 1} from h_{ell}", k * e[ell - 1] + e[ell]))
+        rows.append(("deep network", f"top: h_{config.depth} from h_{config.depth - 1}", k * e[-1]))
+        rows.append(("deep network", "f* (all levels)", max(r[2] for r in rows)))
+    return pd.DataFrame(rows, columns=["learner", "what is learned", "kappa"])
+
+
+def phase_diagram(config: TargetConfig, kappas: Sequence[float], order: int = 200) -> pd.DataFrame:
+    r"""The error each learner is capped at, against κ, in the limit of large ``d`` (Fig. 3).
+
+    For a SIGHT/MIGHT (``L = 2``) with :math:`\varepsilon = \varepsilon_1` and ``P`` of degree ``k``:
+
+    * kernel: the best polynomial of degree :math:`\lfloor\kappa\rfloor` in ``x``;
+    * two-layer: like a kernel below :math:`1+\varepsilon`, then the best polynomial of degree
+      :math:`\lfloor\kappa/\varepsilon\rfloor` in ``z``;
+    * three-layer: like the two-layer network until :math:`\max(1+\varepsilon, k\varepsilon)`, then 0.
+
+    Every level is :func:`best_polynomial_error_limit` (random level for degree 0).
+
+    Returns:
+        A tidy table with columns ``learner``, ``kappa``, ``error``.
+    """
     if config.depth != 2:
-        raise ValueError(f"config must have depth L = 2 (one exponent), got L = {config.depth}")
+        raise ValueError(f"config must have depth L = 2, got L = {config.depth}")
     e1 = config.epsilons[0]
     k = config.polynomial.degree
-    rows = [
-        ("kernel", "degree-1 approximation in x", 1.0),
-        ("kernel", "degree-2 approximation in x", 2.0),
-        ("two-layer", "W* (the d_eff-dimensional subspace)", 1 + e1),
-        ("two-layer", f"degree-{k} approximation in z (linear in h*)", max(1 + e1, k * e1)),
-        ("two-layer", f"degree-{2 * k} approximation in z (quadratic in h*)", max(1 + e1, 2 * k * e1)),
-        ("three-layer", "W*", 1 + e1),
-        ("three-layer", "h* (second layer)", k * e1),
-        ("three-layer", "f* = g*(h*)", max(1 + e1, k * e1)),
-    ]
-    return pd.DataFrame(rows, columns=["learner", "what is learned", "kappa"])
+    learn_w = 1 + e1
+    learn_all = max(learn_w, k * e1)
+    cache: dict[int, float] = {}
+
+    def level(q: int) -> float:
+        if q not in cache:
+            cache[q] = best_polynomial_error_limit(config, q, order=order)
+        return cache[q]
+
+    rows = []
+    for kappa in kappas:
+        kernel_degree = int(math.floor(kappa + 1e-12))
+        shallow = level(kernel_degree) if kappa < learn_w else level(max(kernel_degree, int(math.floor(kappa / e1 + 1e-12))))
+        rows.append(("kernel", kappa, level(kernel_degree)))
+        rows.append(("two-layer", kappa, shallow))
+        rows.append(("three-layer", kappa, 0.0 if kappa >= learn_all else shallow))
+    return pd.DataFrame(rows, columns=["learner", "kappa", "error"])
 
 
 def _orthonormal_coefficients(config: TargetConfig) -> np.ndarray:
@@ -132,45 +180,86 @@ def _orthonormal_coefficients(config: TargetConfig) -> np.ndarray:
     return np.array(p.coefficients)
 
 
-def best_polynomial_error_limit(config: TargetConfig, degree: int, order: int = 200) -> float:
-    r"""Error of the best degree-``q`` polynomial approximation of :math:`f^\star` in ``x``, as :math:`d_\mathrm{eff}\to\infty`.
+def link_hermite_energies(config: TargetConfig, max_order: int, order: int = 200) -> dict[tuple[int, ...], float]:
+    r"""Squared orthonormal Hermite coefficients :math:`\gamma_m^2` of the link on its Gaussian-limit input.
 
-    For ``L = 2`` the best polynomial of degree ``q`` in ``x`` is the best one in ``z``
-    (the target depends on ``x`` only through ``z``). Writing
-    :math:`h_m = D^{-1/2}\sum_i a_{mi} P(z_{mi})` and :math:`c_k` for the orthonormal Hermite
-    coefficients of ``P``, a first-order expansion in the single coordinate ``z_{mi}`` gives
-    :math:`\mathbb{E}[f^\star H_k(z_{mi})] = D^{-1/2} a_{mi}\, c_k\, \mathbb{E}[\partial_m g^\star]+O(1/D)`, so
-    the degree-``≤ q`` part of :math:`f^\star` keeps
+    :math:`\gamma_m = \mathbb{E}\big[g^\star(\sqrt{v}\,G)\prod_j H_{m_j}(G_j)\big]` with
+    :math:`G \sim \mathcal{N}(0, I_r)`, :math:`v = v_L` the top level's second moment and
+    :math:`H_k = \mathrm{He}_k/\sqrt{k!}`, for every multi-index ``m`` with :math:`|m| \le` ``max_order``.
+    """
+    from itertools import product
 
-    .. math:: \mathbb{E}[g^\star]^2 + \sum_m \mathbb{E}[\partial_m g^\star(h)]^2 \sum_{k=1}^{q} c_k^2,
-       \qquad \mathbb{E}[\partial_m g^\star(h)] = \mathbb{E}[g^\star(h)\,h_m]/v
+    from .hermite import gauss_hermite, hermite_all
 
-    (Stein's lemma, :math:`h \sim \mathcal{N}(0, v I_r)`, :math:`v = \sum_k c_k^2`). Products of
-    two coordinates have degree at least 4 when :math:`c_0 = c_1 = 0`, so the formula is
-    exact in the limit for ``q <= 3``; larger ``q`` raise (use the Monte Carlo version).
+    r = config.branches
+    v = gaussian_limit_variances(config)[-1]
+    order = min(order, max(8, int(2_000_000 ** (1 / r))))  # at most ~2e6 nodes
+    nodes, weights = gauss_hermite(order)
+    grids = np.meshgrid(*([nodes] * r), indexing="ij")
+    points = np.stack([g.ravel() for g in grids], axis=-1)
+    w = np.ones(1)
+    for _ in range(r):
+        w = np.outer(w, weights).ravel()
+    link = np.asarray(config.link(math.sqrt(v) * points), dtype=float)
+    basis = [hermite_all(max_order, points[:, j], "orthonormal") for j in range(r)]
+    energies = {}
+    for m in product(range(max_order + 1), repeat=r):
+        if sum(m) <= max_order:
+            values = link.copy()
+            for j, k in enumerate(m):
+                values = values * basis[j][k]
+            energies[m] = float(np.dot(w, values)) ** 2
+    return energies
+
+
+def best_polynomial_error_limit(config: TargetConfig, degree: int, space: str = "z", order: int = 200) -> float:
+    r"""Error of the best degree-``q`` polynomial approximation of :math:`f^\star`, as :math:`d_\mathrm{eff}\to\infty`.
+
+    ``space="z"`` (equivalently ``"x"``: for ``L = 2`` the target depends on ``x`` only
+    through ``z``) or ``space="h"`` (polynomials of the top features :math:`h^\star`).
+
+    In the limit :math:`h_m = D^{-1/2}\sum_i a_{mi} P(z_{mi})` is Gaussian, and the
+    :math:`M`-th Hermite component of :math:`g^\star` in :math:`h_m` is a sum of products of
+    :math:`M` distinct centred terms :math:`P(z_{mi})/\sqrt{Dv}`. Each factor has degree
+    :math:`k` in ``z`` with probability :math:`\pi_k = c_k^2/v` (:math:`c_k` the orthonormal
+    coefficients of ``P``, :math:`v = \sum_k c_k^2`), so the part of :math:`f^\star` of degree
+    at most ``q`` in ``z`` keeps the energy
+
+    .. math:: \sum_{m} \gamma_m^2\;\Pr\big[K_1 + \dots + K_{|m|} \le q\big],\qquad K_j \overset{iid}{\sim} \pi,
+
+    with :math:`\gamma_m` from :func:`link_hermite_energies`; the error is :math:`\mathbb{E}[g^{\star 2}]` minus it.
+    For ``q <= 3`` this is :math:`\mathbb{E}[g]^2 + \sum_m \mathbb{E}[\partial_m g]^2\sum_{k \le q} c_k^2` (Stein).
     """
     if config.depth != 2:
         raise ValueError(f"config must have depth L = 2, got L = {config.depth}")
-    if isinstance(degree, bool) or not isinstance(degree, int) or not 0 <= degree <= 3:
-        raise ValueError(f"degree must be an integer in [0, 3] for the Gaussian limit, got {degree!r}")
+    if isinstance(degree, bool) or not isinstance(degree, int) or degree < 0:
+        raise ValueError(f"degree must be an integer >= 0, got {degree!r}")
+    if space not in ("x", "z", "h"):
+        raise ValueError(f"space must be 'x', 'z' or 'h', got {space!r}")
     c = _orthonormal_coefficients(config)
-    if abs(c[0]) > 1e-12 or (len(c) > 1 and abs(c[1]) > 1e-12):
-        raise ValueError("the Gaussian-limit plateau needs E[P] = 0 and no linear part in P")
-    r = config.branches
-    v = float(np.sum(c**2))
-    order = min(order, int(5_000_000 ** (1 / r)))
+    if abs(c[0]) > 1e-12:
+        raise ValueError("the Gaussian-limit plateau needs E[P] = 0")
+    pi = c**2 / float(np.sum(c**2))
+    k_min = next(k for k in range(1, len(pi)) if pi[k] > 0)
+    max_order = degree if space == "h" else degree // k_min
+    energies = link_hermite_energies(config, max_order, order)
+    total = random_level(config)
 
-    def moment(fn):
-        return gaussian_expectation_nd(fn, r, variance=v, order=order)
+    def weight(m_total: int) -> float:
+        if space == "h":
+            return 1.0
+        dist = np.zeros(degree + 1)
+        dist[0] = 1.0
+        for _ in range(m_total):  # distribution of K_1 + ... + K_M, truncated at q
+            new = np.zeros(degree + 1)
+            for k, pk in enumerate(pi):
+                if pk > 0 and k <= degree:
+                    new[k:] += pk * dist[: degree + 1 - k]
+            dist = new
+        return float(dist.sum())
 
-    link = lambda h: np.asarray(config.link(h), dtype=float)  # noqa: E731
-    energy = moment(lambda h: link(h) ** 2)
-    captured = moment(link) ** 2
-    weight = float(np.sum(c[1 : degree + 1] ** 2))
-    for m in range(r):
-        slope = moment(lambda h, m=m: link(h) * h[:, m]) / v
-        captured += slope**2 * weight
-    return energy - captured
+    kept = sum(e * weight(sum(m)) for m, e in energies.items())
+    return max(total - kept, 0.0)
 
 
 def best_linear_in_h_error_limit(config: TargetConfig, order: int = 200) -> float:

@@ -59,11 +59,73 @@ def test_thresholds_of_the_main_example():
     assert eps_third[eps_third.learner == "three-layer"].kappa.max() == pytest.approx(4 / 3)
 
 
-def test_thresholds_need_a_shallow_target():
-    with pytest.raises(ValueError, match="depth L = 2"):
-        hl.sample_complexity_thresholds(hl.deep_target(64, (2 / 3, 1 / 3)))
-
 
 def test_monte_carlo_mean_needs_two_samples():
     with pytest.raises(ValueError, match="at least 2 samples"):
         hl.monte_carlo_mean(torch.ones(1))
+
+
+def test_identity_link_plateaus_are_the_hermite_tails_of_p():
+    """y = h*: the best degree-q polynomial in z misses exactly the orthonormal weight of P above q."""
+    cfg = hl.sight(64, link=hl.Identity())
+    assert hl.best_polynomial_error_limit(cfg, 1) == pytest.approx(1 / 2 + 1 / 6, abs=1e-8)
+    assert hl.best_polynomial_error_limit(cfg, 2) == pytest.approx(1 / 6, abs=1e-8)
+    assert hl.best_polynomial_error_limit(cfg, 3) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_degree_two_plateau_against_steins_closed_form():
+    # E[g^2] - (E[g'(h)] c_2)^2 with g = tanh(3 .), g' = 3 (1 - tanh^2), c_2^2 = 1/2
+    slope = gaussian_density_integral(lambda h: 3 * (1 - math.tanh(3 * h) ** 2), 2 / 3)
+    energy = gaussian_density_integral(lambda h: math.tanh(3 * h) ** 2, 2 / 3)
+    assert hl.best_polynomial_error_limit(hl.sight(64), 2) == pytest.approx(energy - slope**2 / 2, abs=1e-5)
+    assert hl.best_polynomial_error_limit(hl.sight(64), 2) == pytest.approx(0.27, abs=0.01)  # DIGEST: ≈ 0.27
+
+
+def test_linear_in_h_plateau_two_ways():
+    cfg = hl.sight(64)
+    assert hl.best_polynomial_error_limit(cfg, 1, space="h") == pytest.approx(hl.best_linear_in_h_error_limit(cfg), abs=1e-5)
+    assert hl.best_polynomial_error_limit(cfg, 3) == pytest.approx(hl.best_linear_in_h_error_limit(cfg), abs=1e-5)
+    assert hl.best_linear_in_h_error_limit(cfg) == pytest.approx(0.13, abs=0.01)  # DIGEST: ≈ 0.13
+
+
+def test_parity_is_invisible_below_degree_six():
+    cfg = hl.might(64, 3, link=hl.Parity())
+    for q in range(6):
+        assert hl.best_polynomial_error_limit(cfg, q) == pytest.approx(1.0, abs=1e-9)
+    assert hl.best_polynomial_error_limit(cfg, 6) < 0.95
+
+
+def test_monte_carlo_plateau_approaches_the_limit():
+    limit = hl.best_polynomial_error_limit(hl.sight(64), 2)
+    gaps = [limit - hl.best_approximation_error_monte_carlo(hl.sight(d), 2, 40_000, torch.Generator().manual_seed(d)).mean
+            for d in (64, 256)]
+    assert gaps[0] > gaps[1] > 0
+
+
+def test_phase_diagram_orders_the_learners():
+    kappas = np.arange(0.25, 4.01, 0.25)
+    table = hl.phase_diagram(hl.sight(64), kappas).pivot(index="kappa", columns="learner", values="error")
+    assert (table["three-layer"] <= table["two-layer"] + 1e-12).all()
+    assert (table["two-layer"] <= table["kernel"] + 1e-12).all()
+    for learner in table:
+        assert (np.diff(table[learner].to_numpy()) <= 1e-12).all()
+    assert table.loc[1.5, "three-layer"] == 0 and table.loc[1.25, "three-layer"] == pytest.approx(table.loc[1.25, "kernel"])
+    assert table.loc[2.0, "kernel"] == pytest.approx(hl.best_polynomial_error_limit(hl.sight(64), 2))
+
+
+def test_deep_thresholds():
+    table = hl.sample_complexity_thresholds(hl.deep_target(64, (2 / 3, 1 / 3)))
+    kappas = table.set_index("what is learned").kappa
+    assert kappas["level 1: W*"] == pytest.approx(5 / 3)
+    assert kappas["level 2: h_2 from h_1"] == pytest.approx(3 * 2 / 3 + 1 / 3)
+    assert kappas["top: h_3 from h_2"] == pytest.approx(1.0)
+    assert kappas["f* (all levels)"] == pytest.approx(7 / 3)
+
+
+def test_bad_plateau_arguments():
+    with pytest.raises(ValueError, match="degree must be an integer >= 0"):
+        hl.best_polynomial_error_limit(hl.sight(64), -1)
+    with pytest.raises(ValueError, match="space must be"):
+        hl.best_polynomial_error_limit(hl.sight(64), 2, space="w")
+    with pytest.raises(ValueError, match="depth L = 2"):
+        hl.phase_diagram(hl.deep_target(64, (2 / 3, 1 / 3)), [1.0])
