@@ -47,6 +47,8 @@ from .theory import (
     best_approximation_error_monte_carlo,
     best_linear_in_h_error_limit,
     best_polynomial_error_limit,
+    compositional_information_exponent,
+    hermite_correlations,
     gaussian_limit_variances,
     link_hermite_energies,
     monte_carlo_mean,
@@ -76,6 +78,8 @@ from .two_layer import TwoLayerConfig, TwoLayerNetwork, TwoLayerResult, train_tw
 __version__ = "0.1.0"
 
 __all__ = [
+    "compositional_information_exponent",
+    "hermite_correlations",
     "link_hermite_energies",
     "phase_diagram",
     "plot_phase_diagram",

@@ -332,3 +332,131 @@ def best_approximation_error_monte_carlo(
     weights = torch.linalg.lstsq(phi, fit.y[:, None]).solution[:, 0]
     residual = _hermite_monomials(pick(check), degree) @ weights - check.y
     return monte_carlo_mean(residual**2)
+
+
+def hermite_correlations(
+    config: TargetConfig,
+    level: int,
+    max_order: int,
+    n: int,
+    generator: torch.Generator,
+    splits: int = 10,
+    batch_size: int = 5_000,
+) -> pd.DataFrame:
+    r""":math:`\|\mathbb{E}[f^\star(x)\,H_k(h_\ell(x))]\|` for ``k = 1..max_order``, by Monte Carlo.
+
+    :math:`H_k(h_\ell)` is the order-``k`` tensor Hermite polynomial of the level's
+    components, standardised by their Gaussian-limit scale :math:`\sqrt{v_\ell}`: the
+    orthonormal products :math:`\prod_i H_{m_i}(h_{\ell,i}/\sqrt{v_\ell})` over multi-indices
+    with :math:`|m| = k`, each once. The squared norm is estimated without bias
+    (:math:`\sum_t \bar c_t^2 - \widehat{\mathrm{Var}}(c_t)/n`) on each of ``splits`` parts of the
+    ``n`` samples; the spread of those parts gives the error bar.
+
+    Args:
+        level: ℓ, from 1 (``z``) to ``L`` (the top features).
+
+    Returns:
+        A table with columns ``level``, ``order``, ``terms``, ``norm``, ``stderr``, ``norm2``,
+        ``norm2_stderr`` and ``relative`` (``norm2 / E[y^2]``).
+    """
+    from itertools import combinations_with_replacement
+
+    from .hermite import hermite_all
+
+    if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= config.depth:
+        raise ValueError(f"level must be an integer in [1, {config.depth}], got {level!r}")
+    if isinstance(max_order, bool) or not isinstance(max_order, int) or max_order < 1:
+        raise ValueError(f"max_order must be an integer >= 1, got {max_order!r}")
+    if isinstance(splits, bool) or not isinstance(splits, int) or splits < 2 or n < 2 * splits:
+        raise ValueError(f"splits must be an integer >= 2 with n >= 2 * splits, got splits={splits!r}, n={n!r}")
+    width = config.total_widths[level - 1]
+    combos = {k: list(combinations_with_replacement(range(width), k)) for k in range(1, max_order + 1)}
+    total_terms = sum(len(c) for c in combos.values())
+    if total_terms > 50_000:
+        raise ValueError(f"{total_terms} Hermite terms at level {level}; lower max_order (at most 50000 terms)")
+    scale = math.sqrt(gaussian_limit_variances(config)[level - 1])
+    target = config.build(generator, dtype=torch.float64)
+    per_split = n // splits
+    norm2 = {k: [] for k in combos}
+    energy = []
+    for _ in range(splits):
+        sums = {k: torch.zeros(len(c), dtype=torch.float64) for k, c in combos.items()}
+        squares = {k: torch.zeros(len(c), dtype=torch.float64) for k, c in combos.items()}
+        y2 = 0.0
+        remaining = per_split
+        while remaining > 0:
+            m = min(batch_size, remaining)
+            remaining -= m
+            s = target.sample(m, generator)
+            h = s.levels[level - 1] / scale
+            basis = hermite_all(max_order, h, "orthonormal")
+            y2 += float((s.y**2).sum())
+            for k, cs in combos.items():
+                cols = []
+                for combo in cs:
+                    counts: dict[int, int] = {}
+                    for i in combo:
+                        counts[i] = counts.get(i, 0) + 1
+                    col = s.y
+                    for i, power in counts.items():
+                        col = col * basis[power][:, i]
+                    cols.append(col)
+                values = torch.stack(cols, 1)
+                sums[k] += values.sum(0)
+                squares[k] += (values**2).sum(0)
+        energy.append(y2 / per_split)
+        for k in combos:
+            mean = sums[k] / per_split
+            var = squares[k] / per_split - mean**2
+            norm2[k].append(float((mean**2 - var / (per_split - 1)).sum()))
+    rows = []
+    y2 = float(np.mean(energy))
+    for k in combos:
+        values = np.array(norm2[k])
+        # the full-sample estimate has the split mean and a splits-times smaller variance
+        estimate, se = float(values.mean()), float(values.std(ddof=1) / math.sqrt(splits))
+        norm = math.sqrt(max(estimate, 0.0))
+        rows.append(dict(
+            level=level, order=k, terms=len(combos[k]), norm=norm,
+            stderr=se / (2 * norm) if norm > 0 else math.sqrt(se), norm2=estimate, norm2_stderr=se,
+            relative=estimate / y2,
+        ))
+    return pd.DataFrame(rows)
+
+
+def compositional_information_exponent(
+    config: TargetConfig,
+    n: int,
+    generator: torch.Generator,
+    max_order: int = 4,
+    threshold: float = 0.05,
+    max_terms: int = 50_000,
+) -> pd.DataFrame:
+    r"""The Compositional Information Exponent of every level, by Monte Carlo **[uncertain form]**.
+
+    :math:`\mathrm{CIE}(\ell) = \min\{k : \|\mathbb{E}[f^\star H_k(h_\ell)]\| = \Theta(1)\}` (DIGEST §6).
+    At finite ``d`` "Θ(1)" is read as: the squared norm is at least ``threshold`` times
+    :math:`\mathbb{E}[y^2]` and three error bars above zero. Orders whose number of tensor
+    terms would exceed ``max_terms`` are not tried; a level with no such order up to
+    ``max_order`` gets ``None`` (a high exponent: hard).
+
+    Returns:
+        One row per level: ``level``, ``width``, ``cie`` and the squared norms per order.
+    """
+    rows = []
+    for level in range(1, config.depth + 1):
+        width = config.total_widths[level - 1]
+        order = max_order
+        while order > 1 and sum(math.comb(width + k - 1, k) for k in range(1, order + 1)) > max_terms:
+            order -= 1
+        table = hermite_correlations(config, level, order, n, generator)
+        cie = next(
+            (int(r.order) for r in table.itertuples()
+             if r.relative >= threshold and r.norm2 > 3 * r.norm2_stderr),
+            None,
+        )
+        row = dict(level=level, width=width, cie=cie, orders_tried=order)
+        for r in table.itertuples():
+            row[f"norm2_order_{int(r.order)}"] = r.norm2
+        rows.append(row)
+    return pd.DataFrame(rows).astype({"cie": "Int64"})

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from scipy import integrate
@@ -129,3 +130,30 @@ def test_bad_plateau_arguments():
         hl.best_polynomial_error_limit(hl.sight(64), 2, space="w")
     with pytest.raises(ValueError, match="depth L = 2"):
         hl.phase_diagram(hl.deep_target(64, (2 / 3, 1 / 3)), [1.0])
+
+
+def test_top_level_first_order_correlation_against_a_direct_estimate():
+    cfg = hl.sight(64)
+    table = hl.hermite_correlations(cfg, 2, 1, 60_000, torch.Generator().manual_seed(3))
+    target = cfg.build(torch.Generator().manual_seed(4), dtype=torch.float64)
+    s = target.sample(200_000, torch.Generator().manual_seed(5))
+    direct = float((s.y * s.h[:, 0]).mean()) / math.sqrt(2 / 3)
+    row = table.iloc[0]
+    assert row.order == 1 and row.terms == 1
+    assert row.norm == pytest.approx(abs(direct), abs=5 * row.stderr + 0.01)
+
+
+def test_cie_of_the_main_example_and_of_the_parity():
+    gen = torch.Generator().manual_seed(0)
+    main = hl.compositional_information_exponent(hl.sight(64), 30_000, gen, max_order=3)
+    assert main.cie.tolist() == [2, 1]  # DIGEST §6: CIE = 2 at level 1, 1 at the top
+    parity = hl.compositional_information_exponent(hl.might(64, 3, link=hl.Parity()), 30_000, gen, max_order=3)
+    assert pd.isna(parity.cie.iloc[0])  # nothing up to order 3 at the first level: hard
+    assert parity.cie.iloc[1] == 3  # only the product of the three top features correlates
+
+
+def test_bad_cie_arguments():
+    with pytest.raises(ValueError, match=r"level must be an integer in \[1, 2\]"):
+        hl.hermite_correlations(hl.sight(64), 3, 2, 1000, torch.Generator())
+    with pytest.raises(ValueError, match="max_order must be an integer >= 1"):
+        hl.hermite_correlations(hl.sight(64), 1, 0, 1000, torch.Generator())
