@@ -30,7 +30,7 @@ from .hermite import (
 from .kernels import KernelConfig, KernelRidgeModel, fit_kernel_ridge
 from .links import Committee, Identity, Parity, Tanh
 from .metrics import first_layer_overlap, mse, random_first_layer_overlap, second_layer_overlap
-from .plots import draw_target, plot_gaussian_fit, plot_hermite_coefficients, plot_phase_diagram
+from .plots import draw_target, plot_gaussian_fit, plot_hermite_coefficients, plot_phase_diagram, plot_sweep_metric
 from .presets import PRESETS, Preset, get_preset
 from .ridge import ridge_solve
 from .targets import (
@@ -78,6 +78,7 @@ from .two_layer import TwoLayerConfig, TwoLayerNetwork, TwoLayerResult, train_tw
 __version__ = "0.1.0"
 
 __all__ = [
+    "plot_sweep_metric",
     "compositional_information_exponent",
     "hermite_correlations",
     "link_hermite_energies",

@@ -129,3 +129,27 @@ def plot_phase_diagram(table, ax: plt.Axes | None = None, thresholds: dict[str, 
     ax.set_ylabel("test error (limit $d \\to \\infty$)")
     ax.legend(frameon=False)
     return ax
+
+
+def plot_sweep_metric(summary, ax: plt.Axes | None = None, levels: dict[str, float] | None = None,
+                      threshold: float | None = None) -> plt.Axes:
+    """Medians (with quartile bands) of one metric against κ per learner, from ``SweepResult.summary()``.
+
+    ``levels`` maps labels to horizontal reference lines (e.g. theory plateaus); ``threshold``
+    draws a vertical line at that κ (e.g. 1 + ε₁).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    palette = {"kernel": "C1", "two-layer": "C2", "layerwise": "C0", "joint": "C3"}
+    for learner, group in summary.groupby("learner", sort=False):
+        group = group.sort_values("kappa")
+        color = palette.get(learner)
+        ax.plot(group.kappa, group["median"], "o-", color=color, label=learner)
+        ax.fill_between(group.kappa, group.q25, group.q75, color=color, alpha=0.2, lw=0)
+    for i, (label, value) in enumerate((levels or {}).items()):
+        ax.axhline(value, color=f"C{4 + i}", ls=":", lw=1.5, label=label)
+    if threshold is not None:
+        ax.axvline(threshold, color="k", ls="--", lw=0.8)
+    ax.set_xlabel(r"$\kappa = \log n / \log d$")
+    ax.legend(frameon=False, fontsize=8)
+    return ax
