@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -97,12 +98,15 @@ def _executor(name: str, workers: int | None):
         import distributed
     except ImportError:
         raise CommandError("--executor dask needs the 'distributed' package (pip install 'dask[distributed]')") from None
+    environ = dict(os.environ)  # LocalCluster sets OMP_NUM_THREADS=1 here for good: undo it on close
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
     client = distributed.Client(cluster)
 
     def close():
         client.close()
         cluster.close()
+        os.environ.clear()
+        os.environ.update(environ)
 
     return client.get_executor(), close
 

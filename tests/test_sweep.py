@@ -169,3 +169,11 @@ def test_same_table_through_submitit(serial, tmp_path):
     executor = submitit.AutoExecutor(folder=tmp_path / "jobs", cluster="debug")
     result = hl.run_sweep(tasks(), executor=executor, progress=False)
     pd.testing.assert_frame_equal(comparable(result), comparable(serial), rtol=1e-4, atol=1e-6)
+
+
+def test_dask_leaves_the_thread_settings_alone():
+    """The environment fixture undid what LocalCluster set (kernels started later must not be single-threaded)."""
+    assert os.environ.get("OMP_NUM_THREADS") == ORIGINAL_OMP
+
+
+ORIGINAL_OMP = os.environ.get("OMP_NUM_THREADS")
