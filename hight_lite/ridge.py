@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import torch
 
+from .training import check_nonnegative
+
 
 def check_ridge(ridge: float, name: str = "ridge") -> None:
     """Raise a ValueError unless ``ridge >= 0`` and finite."""
-    if not (isinstance(ridge, (int, float)) and not isinstance(ridge, bool)) or not 0.0 <= ridge < float("inf"):
-        raise ValueError(f"{name} must be a finite number >= 0, got {ridge!r}")
+    check_nonnegative(ridge, name)
 
 
 def gram(features: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
