@@ -74,6 +74,9 @@ from .sweep import (
 from .three_layer import JointConfig, LayerwiseConfig, ThreeLayerNetwork, ThreeLayerResult, train_joint, train_layerwise
 from .training import TrainingRecord, checkpoint_steps
 from .two_layer import TwoLayerConfig, TwoLayerNetwork, TwoLayerResult, train_two_layer
+from . import deep_network, theorem_one
+from .deep_network import *  # noqa: F401,F403  (names listed in deep_network.__all__)
+from .theorem_one import *  # noqa: F401,F403  (names listed in theorem_one.__all__)
 
 __version__ = "0.1.0"
 
@@ -155,3 +158,4 @@ __all__ = [
     "sight",
     "train_two_layer",
 ]
+__all__ += deep_network.__all__ + theorem_one.__all__
