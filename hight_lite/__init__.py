@@ -29,7 +29,7 @@ from .hermite import (
 )
 from .kernels import KernelConfig, KernelRidgeModel, fit_kernel_ridge
 from .links import Committee, Identity, Parity, Tanh
-from .metrics import first_layer_overlap, mse, random_first_layer_overlap, second_layer_overlap
+from .metrics import first_layer_overlap, mse, mse_per_seed, random_first_layer_overlap, second_layer_overlap
 from .plots import draw_target, plot_gaussian_fit, plot_hermite_coefficients, plot_phase_diagram, plot_sweep_metric
 from .presets import PRESETS, Preset, get_preset
 from .ridge import ridge_solve
@@ -63,17 +63,28 @@ from .sweep import (
     Task,
     TaskResult,
     default_cache_dir,
+    group_tasks,
     make_tasks,
     process_pool,
     run_sweep,
     run_task,
+    run_task_group,
     seeded_generator,
     standard_learners,
     task_key,
 )
-from .three_layer import JointConfig, LayerwiseConfig, ThreeLayerNetwork, ThreeLayerResult, train_joint, train_layerwise
+from .three_layer import (
+    JointConfig,
+    LayerwiseConfig,
+    ThreeLayerNetwork,
+    ThreeLayerResult,
+    train_joint,
+    train_joint_batch,
+    train_layerwise,
+    train_layerwise_batch,
+)
 from .training import TrainingRecord, checkpoint_steps
-from .two_layer import TwoLayerConfig, TwoLayerNetwork, TwoLayerResult, train_two_layer
+from .two_layer import TwoLayerConfig, TwoLayerNetwork, TwoLayerResult, train_two_layer, train_two_layer_batch
 from . import deep_network, theorem_one
 from .deep_network import *  # noqa: F401,F403  (names listed in deep_network.__all__)
 from .theorem_one import *  # noqa: F401,F403  (names listed in theorem_one.__all__)
@@ -157,5 +168,11 @@ __all__ = [
     "sample_complexity_thresholds",
     "sight",
     "train_two_layer",
+    "train_two_layer_batch",
+    "train_layerwise_batch",
+    "train_joint_batch",
+    "run_task_group",
+    "group_tasks",
+    "mse_per_seed",
 ]
 __all__ += deep_network.__all__ + theorem_one.__all__

@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=None, help="workers for processes/dask (default: one per core)")
     run.add_argument("--learners", default=",".join(LEARNERS), help=f"comma-separated subset of {','.join(LEARNERS)}")
     run.add_argument("--device", default="cpu", help="torch device for the tasks, e.g. cpu or cuda (default: cpu)")
+    run.add_argument("--seeds-per-batch", type=int, default=0,
+                     help="train this many seeds of a sweep cell as one batched computation "
+                     "(default 0: all of them; 1: one task at a time; same numbers either way)")
+    run.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="default: float32")
+    run.add_argument("--tf32", action="store_true", help="allow TF32 matrix products (CUDA only)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     fig = sub.add_parser("figures", help="draw Figs. 4 and 5 from a results folder",
@@ -119,11 +124,13 @@ def command_run(args) -> None:
         raise CommandError(f"--learners: unknown {bad or 'empty list'}; choose among {', '.join(LEARNERS)}")
     if args.workers is not None and args.workers < 1:
         raise CommandError(f"--workers must be >= 1, got {args.workers}")
+    if args.seeds_per_batch < 0:
+        raise CommandError(f"--seeds-per-batch must be >= 0 (0 = all seeds together), got {args.seeds_per_batch}")
     try:
         target = sight(int(settings["d"]), epsilon=float(settings["epsilon"]))
         configs = standard_learners(target.d, settings["kappas"], float(settings["epochs_coefficient"]))
         tasks = make_tasks(target, {k: configs[k] for k in learners}, settings["kappas"], int(settings["seeds"]),
-                           n_test=int(settings["n_test"]), device=args.device)
+                           n_test=int(settings["n_test"]), device=args.device, dtype=args.dtype, tf32=args.tf32)
     except (ValueError, TypeError, KeyError) as exc:
         raise CommandError(f"bad settings: {exc}") from None
     args.out.mkdir(parents=True, exist_ok=True)
@@ -132,7 +139,8 @@ def command_run(args) -> None:
                                           if k in learners}), indent=2))
     executor, close = _executor(args.executor, args.workers)
     try:
-        result = run_sweep(tasks, cache_dir=args.out / "cache", executor=executor, progress=not args.no_progress)
+        result = run_sweep(tasks, cache_dir=args.out / "cache", executor=executor, progress=not args.no_progress,
+                           batch_seeds=args.seeds_per_batch or True)
     finally:
         if close is not None:
             close()
@@ -153,7 +161,12 @@ def command_figures(args) -> None:
     import pandas as pd
 
     from .plots import plot_sweep_metric
-    from .theory import best_linear_in_h_error_limit, best_polynomial_error_limit, random_level
+    from .theory import (
+        best_linear_in_h_error_limit,
+        best_polynomial_error_limit,
+        random_level,
+        sample_complexity_thresholds,
+    )
 
     summary_path, run_path = args.results / "summary.csv", args.results / "run.json"
     if not summary_path.is_file() or not run_path.is_file():
@@ -168,7 +181,8 @@ def command_figures(args) -> None:
         "best quadratic (d→∞)": best_polynomial_error_limit(target, 2),
         "best linear in h* (d→∞)": best_linear_in_h_error_limit(target),
     }
-    threshold = 1 + target.epsilons[0]
+    thresholds = sample_complexity_thresholds(target)
+    threshold = float(thresholds[thresholds.learner == "three-layer"].kappa.max())
     written = []
     errors = summary[summary.metric == "test_error"]
     for name, learners in [("fig4_top.png", ["kernel", "two-layer", "layerwise"]), ("fig4_bottom.png", ["layerwise", "joint"])]:

@@ -14,6 +14,13 @@ import math
 import torch
 
 
+def mse_per_seed(prediction: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the last dimension: ``(..., n)`` tensors give ``(...)`` (no host sync)."""
+    if prediction.shape != y.shape:
+        raise ValueError(f"prediction and y must have the same shape, got {tuple(prediction.shape)} and {tuple(y.shape)}")
+    return ((prediction - y) ** 2).mean(-1)
+
+
 def mse(prediction: torch.Tensor, y: torch.Tensor) -> float:
     """Mean squared error between ``(n,)`` tensors, as a float."""
     if prediction.shape != y.shape:
@@ -25,19 +32,19 @@ def first_layer_overlap(weights: torch.Tensor, teacher: torch.Tensor, branches: 
     r""":math:`\|M_W\|_F/\sqrt{p_1}` for each branch.
 
     Args:
-        weights: first-layer weights ``W_1``, ``(p_1, d)``.
-        teacher: ``W*``, ``(r * d_eff, d)`` with orthonormal rows, branch after branch.
+        weights: first-layer weights ``W_1``, ``(..., p_1, d)`` (leading dimensions: seeds).
+        teacher: ``W*``, ``(..., r * d_eff, d)`` with orthonormal rows, branch after branch.
         branches: ``r``.
 
     Returns:
-        ``(r,)``: for branch ``m``, :math:`\big(\frac{1}{p_1}\sum_i \|W^\star_m w_i\|^2/\|w_i\|^2\big)^{1/2}`.
+        ``(..., r)``: for branch ``m``, :math:`\big(\frac{1}{p_1}\sum_i \|W^\star_m w_i\|^2/\|w_i\|^2\big)^{1/2}`.
     """
     if weights.shape[-1] != teacher.shape[-1]:
         raise ValueError(f"weights (…, d) and teacher (…, d) must share d, got {tuple(weights.shape)}, {tuple(teacher.shape)}")
-    projections = weights @ teacher.T  # (p1, r * d_eff)
-    per_branch = projections.reshape(weights.shape[0], branches, -1).pow(2).sum(-1)  # (p1, r)
+    projections = weights @ teacher.mT  # (..., p1, r * d_eff)
+    per_branch = projections.unflatten(-1, (branches, -1)).pow(2).sum(-1)  # (..., p1, r)
     norms = weights.pow(2).sum(-1, keepdim=True).clamp_min(torch.finfo(weights.dtype).tiny)
-    return (per_branch / norms).mean(0).sqrt()
+    return (per_branch / norms).mean(-2).sqrt()
 
 
 def random_first_layer_overlap(d: int, d_eff: int) -> float:
@@ -49,17 +56,18 @@ def second_layer_overlap(preactivations: torch.Tensor, h_star: torch.Tensor) -> 
     r""":math:`\|M_h\|_F/\sqrt{p_2}` for each top-level feature.
 
     Args:
-        preactivations: second-layer pre-activations ``W2 h1 + b2`` on probe inputs, ``(n, p2)``.
-        h_star: the target's top features on the same inputs, ``(n, r)``.
+        preactivations: second-layer pre-activations ``W2 h1 + b2`` on probe inputs, ``(..., n, p2)``
+            (leading dimensions: seeds).
+        h_star: the target's top features on the same inputs, ``(..., n, r)``.
 
     Returns:
-        ``(r,)``: :math:`\big(\frac{1}{p_2}\sum_i \cos^2(u_i, h^\star_l)\big)^{1/2}`, with the
+        ``(..., r)``: :math:`\big(\frac{1}{p_2}\sum_i \cos^2(u_i, h^\star_l)\big)^{1/2}`, with the
         uncentred cosine :math:`\cos(u, h) = \sum_\mu u_\mu h_\mu / (\|u\|\,\|h\|)` over the probe inputs.
     """
-    if preactivations.shape[0] != h_star.shape[0]:
-        raise ValueError("preactivations and h_star must share their first (sample) dimension")
+    if preactivations.shape[-2] != h_star.shape[-2]:
+        raise ValueError("preactivations and h_star must share their sample dimension (the second to last)")
     tiny = torch.finfo(preactivations.dtype).tiny
-    u = preactivations / preactivations.norm(dim=0, keepdim=True).clamp_min(tiny)
-    h = h_star / h_star.norm(dim=0, keepdim=True).clamp_min(tiny)
-    cosines = u.T @ h  # (p2, r)
-    return cosines.pow(2).mean(0).sqrt()
+    u = preactivations / preactivations.norm(dim=-2, keepdim=True).clamp_min(tiny)
+    h = h_star / h_star.norm(dim=-2, keepdim=True).clamp_min(tiny)
+    cosines = u.mT @ h  # (..., p2, r)
+    return cosines.pow(2).mean(-2).sqrt()

@@ -21,33 +21,33 @@ def check_ridge(ridge: float, name: str = "ridge") -> None:
 
 
 def gram(features: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
-    """:math:`H^\\top H`, ``(p, p)``, accumulated over row batches of ``features`` ``(n, p)``."""
+    """:math:`H^\\top H`, ``(..., p, p)``, accumulated over row batches of ``features`` ``(..., n, p)``."""
     p = features.shape[-1]
-    out = torch.zeros(p, p, dtype=features.dtype, device=features.device)
-    for start in range(0, features.shape[0], batch_size):
-        block = features[start : start + batch_size]
-        out += block.T @ block
+    out = torch.zeros(*features.shape[:-2], p, p, dtype=features.dtype, device=features.device)
+    for start in range(0, features.shape[-2], batch_size):
+        block = features[..., start : start + batch_size, :]
+        out += block.mT @ block
     return out
 
 
 def ridge_solve(features: torch.Tensor, y: torch.Tensor, ridge: float) -> torch.Tensor:
-    r"""Weights ``(p,)`` solving :math:`(H^\top H + \lambda n I) w = H^\top y`.
+    r"""Weights ``(..., p)`` solving :math:`(H^\top H + \lambda n I) w = H^\top y`.
 
     Args:
-        features: ``H``, ``(n, p)``.
-        y: ``(n,)``.
+        features: ``H``, ``(..., n, p)``; leading dimensions (seeds) are solved independently.
+        y: ``(..., n)``.
         ridge: :math:`\lambda \ge 0`. With ``0`` the system may be singular; it is then
             solved in the least-squares sense.
     """
     check_ridge(ridge)
-    if features.ndim != 2 or y.shape != features.shape[:1]:
-        raise ValueError(f"features must be (n, p) and y (n,), got {tuple(features.shape)} and {tuple(y.shape)}")
-    n, p = features.shape
+    if features.ndim < 2 or y.shape != features.shape[:-1]:
+        raise ValueError(f"features must be (..., n, p) and y (..., n), got {tuple(features.shape)} and {tuple(y.shape)}")
+    n = features.shape[-2]
     a = gram(features)
-    a.diagonal().add_(ridge * n)
-    b = features.T @ y
+    a.diagonal(dim1=-2, dim2=-1).add_(ridge * n)
+    b = features.mT @ y.unsqueeze(-1)
     if ridge > 0:
         factor, info = torch.linalg.cholesky_ex(a)
-        if int(info) == 0:
-            return torch.cholesky_solve(b[:, None], factor)[:, 0]
-    return torch.linalg.lstsq(a, b[:, None]).solution[:, 0]
+        if bool((info == 0).all()):
+            return torch.cholesky_solve(b, factor).squeeze(-1)
+    return torch.linalg.lstsq(a, b).solution.squeeze(-1)

@@ -15,6 +15,8 @@ Each :class:`Task` is self-contained (target, learner, κ, seed) and is run by
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -36,8 +38,8 @@ from tqdm.auto import tqdm
 from .kernels import KernelConfig, fit_kernel_ridge
 from .metrics import mse
 from .targets import TargetConfig, integer_power
-from .three_layer import JointConfig, LayerwiseConfig, train_joint, train_layerwise
-from .two_layer import TwoLayerConfig, train_two_layer
+from .three_layer import JointConfig, LayerwiseConfig, train_joint_batch, train_layerwise_batch
+from .two_layer import TwoLayerConfig, train_two_layer_batch
 
 LearnerConfig = Union[KernelConfig, TwoLayerConfig, LayerwiseConfig, JointConfig]
 _LEARNER_TYPES = (KernelConfig, TwoLayerConfig, LayerwiseConfig, JointConfig)
@@ -64,8 +66,9 @@ class Task:
         n_validation, n_test: sizes of the validation and test sets (the paper: 1000 each).
         fresh_data: layerwise only: each of the three stages gets its own ``n`` fresh
             samples instead of reusing one training set (the data-reuse ablation).
-        dtype: ``"float32"`` or ``"float64"``.
-        device: where the computation runs.
+        dtype: ``"float32"`` (default) or ``"float64"``.
+        device: where the computation runs (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...).
+        tf32: allow TensorFloat-32 matrix products (CUDA only; faster, about 3 digits).
     """
 
     target: TargetConfig
@@ -78,6 +81,7 @@ class Task:
     fresh_data: bool = False
     dtype: str = "float32"
     device: str = "cpu"
+    tf32: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.config, _LEARNER_TYPES):
@@ -87,6 +91,8 @@ class Task:
             raise ValueError("fresh_data applies to layerwise training only (a LayerwiseConfig)")
         if not 0 < self.kappa < 10:
             raise ValueError(f"kappa must lie in (0, 10), got {self.kappa!r}")
+        if self.tf32 and not str(self.device).startswith("cuda"):
+            raise ValueError(f"tf32 applies to CUDA devices only, got device={self.device!r}")
         if self.dtype not in _DTYPES:
             raise ValueError(f"dtype must be one of {tuple(_DTYPES)}, got {self.dtype!r}")
         for name in ("n_validation", "n_test"):
@@ -133,35 +139,96 @@ class TaskResult:
 
 def run_task(task: Task) -> TaskResult:
     """Draw the teacher and data for ``task``, train its learner, and measure it."""
+    return run_task_group([task])[0]
+
+
+def _group_key(task: Task) -> str:
+    """Tasks with the same key differ only in their seed and can be trained as one batch."""
+    return repr(dataclasses.replace(task, seed=0))
+
+
+def run_task_group(tasks: Sequence[Task]) -> list[TaskResult]:
+    """Run tasks that differ only in their seed, training all seeds as one batched computation.
+
+    Each seed gets exactly the teacher, data and learner randomness :func:`run_task` would
+    give it (see the module docs), so the results equal those of running the tasks one by
+    one; what changes is that the seeds' matrix products are batched. Kernels are fitted
+    seed by seed. ``seconds`` of each result is the group's wall time divided by its size.
+    """
+    tasks = list(tasks)
+    if not tasks:
+        return []
+    if len({_group_key(t) for t in tasks}) != 1:
+        raise ValueError("run_task_group needs tasks that differ only in their seed")
+    task0 = tasks[0]
     start = time.perf_counter()
-    dtype = _DTYPES[task.dtype]
-    n = task.n
-    target = task.target.build(seeded_generator(task.seed, 0), device=task.device, dtype=dtype)
-    data_gen = seeded_generator(task.seed, n, 1)
-    train = target.sample(n, data_gen)
-    validation = target.sample(task.n_validation, data_gen)
-    test = target.sample(task.n_test, data_gen)
-    learner_gen = seeded_generator(task.seed, n, 2)
+    dtype = _DTYPES[task0.dtype]
+    n = task0.n
+    targets, trains, validations, tests, learner_gens = [], [], [], [], []
+    with _tf32(task0.tf32):
+        for task in tasks:
+            target = task.target.build(seeded_generator(task.seed, 0), device=task.device, dtype=dtype)
+            data_gen = seeded_generator(task.seed, n, 1)
+            train = target.sample(n, data_gen)
+            validations.append(target.sample(task.n_validation, data_gen))
+            tests.append(target.sample(task.n_test, data_gen))
+            if task.fresh_data:
+                train = (train, target.sample(n, data_gen), target.sample(n, data_gen))
+            targets.append(target)
+            trains.append(train)
+            learner_gens.append(seeded_generator(task.seed, n, 2))
 
-    if isinstance(task.config, KernelConfig):
-        model = fit_kernel_ridge(train.x, train.y, task.config)
-        error = mse(model.predict(test.x), test.y)
-        return TaskResult(task, error, seconds=time.perf_counter() - start)
+        config = task0.config
+        if isinstance(config, KernelConfig):
+            errors = []
+            for train, test in zip(trains, tests):
+                model = fit_kernel_ridge(train.x, train.y, config)
+                errors.append(mse(model.predict(test.x), test.y))
+            seconds = (time.perf_counter() - start) / len(tasks)
+            return [TaskResult(task, error, seconds=seconds) for task, error in zip(tasks, errors)]
 
-    if isinstance(task.config, TwoLayerConfig):
-        result = train_two_layer(train, task.config, learner_gen, target=target, validation=validation)
-    elif isinstance(task.config, LayerwiseConfig):
-        stages = (train, target.sample(n, data_gen), target.sample(n, data_gen)) if task.fresh_data else train
-        result = train_layerwise(stages, task.config, learner_gen, target=target, validation=validation)
-    else:
-        result = train_joint(train, task.config, learner_gen, target=target, validation=validation)
-    record = result.record
-    overlaps = {k: v for k, v in record.rows[-1].items() if k.startswith("overlap_")} if record.rows else {}
-    error = math.nan if record.diverged else mse(result.network(test.x), test.y)
-    return TaskResult(
-        task, error, record.diverged, record.diverged_stage, record.diverged_step, overlaps, record.rows,
-        time.perf_counter() - start,
-    )
+        if isinstance(config, TwoLayerConfig):
+            runs = train_two_layer_batch(trains, config, learner_gens, targets=targets, validation=validations)
+        elif isinstance(config, LayerwiseConfig):
+            runs = train_layerwise_batch(trains, config, learner_gens, targets=targets, validation=validations)
+        else:
+            runs = train_joint_batch(trains, config, learner_gens, targets=targets, validation=validations)
+        test_errors = [math.nan if run.record.diverged else mse(run.network(test.x), test.y) for run, test in zip(runs, tests)]
+    seconds = (time.perf_counter() - start) / len(tasks)
+    out = []
+    for task, run, error in zip(tasks, runs, test_errors):
+        record = run.record
+        overlaps = {k: v for k, v in record.rows[-1].items() if k.startswith("overlap_")} if record.rows else {}
+        out.append(TaskResult(
+            task, error, record.diverged, record.diverged_stage, record.diverged_step, overlaps, record.rows, seconds,
+        ))
+    return out
+
+
+@contextlib.contextmanager
+def _tf32(enabled: bool):
+    """Allow TF32 matrix products on CUDA inside the block when ``enabled`` (restored afterwards)."""
+    if not enabled:
+        yield
+        return
+    previous = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = previous
+
+
+def group_tasks(tasks: Sequence[Task], max_seeds: int | None = None) -> list[list[int]]:
+    """Indices of ``tasks`` grouped into batches that differ only in the seed (at most ``max_seeds`` each)."""
+    groups: dict[str, list[int]] = {}
+    for i, task in enumerate(tasks):
+        groups.setdefault(_group_key(task), []).append(i)
+    out = []
+    for members in groups.values():
+        size = max_seeds or len(members)
+        out += [members[k : k + size] for k in range(0, len(members), size)]
+    return out
 
 
 def make_tasks(
@@ -306,6 +373,7 @@ def run_sweep(
     cache_dir: str | os.PathLike | None = None,
     executor=None,
     progress: bool = True,
+    batch_seeds: bool | int = True,
 ) -> SweepResult:
     """Run ``tasks`` and collect their results, in task order.
 
@@ -319,31 +387,43 @@ def run_sweep(
             :class:`concurrent.futures.ProcessPoolExecutor` (see :func:`process_pool`), a
             Dask ``Client.get_executor()``, or a submitit executor (SLURM).
         progress: show a tqdm progress bar over the tasks.
+        batch_seeds: ``True`` trains the seeds of each sweep cell (tasks that differ only in
+            the seed) as one batched computation (:func:`run_task_group`); an integer caps
+            the seeds per batch (memory grows with it); ``False`` runs every task alone.
+            The numbers are the same either way.
     """
     tasks = list(tasks)
+    if isinstance(batch_seeds, bool):
+        max_seeds = None if batch_seeds else 1
+    elif isinstance(batch_seeds, int) and batch_seeds >= 1:
+        max_seeds = batch_seeds
+    else:
+        raise ValueError(f"batch_seeds must be True, False or an integer >= 1, got {batch_seeds!r}")
     cache = ResultCache(cache_dir) if cache_dir is not None else None
     results: list[TaskResult | None] = [cache.load(t) if cache else None for t in tasks]
     todo = [i for i, r in enumerate(results) if r is None]
+    groups = [[todo[k] for k in group] for group in group_tasks([tasks[i] for i in todo], max_seeds)]
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc="sweep", disable=not progress, leave=False)
 
-    def finish(i: int, result: TaskResult) -> None:
-        results[i] = result
-        if cache is not None:
-            cache.save(result)
-        bar.update(1)
+    def finish(group: list[int], group_results: list[TaskResult]) -> None:
+        for i, result in zip(group, group_results):
+            results[i] = result
+            if cache is not None:
+                cache.save(result)
+        bar.update(len(group))
 
     try:
         if executor is None:
-            for i in todo:
-                finish(i, run_task(tasks[i]))
+            for group in groups:
+                finish(group, run_task_group([tasks[i] for i in group]))
         else:
-            futures = {executor.submit(run_task, tasks[i]): i for i in todo}
+            futures = {executor.submit(run_task_group, [tasks[i] for i in group]): k for k, group in enumerate(groups)}
             if all(isinstance(f, concurrent.futures.Future) for f in futures):
                 for future in concurrent.futures.as_completed(futures):
-                    finish(futures[future], future.result())
+                    finish(groups[futures[future]], future.result())
             else:
-                for future, i in futures.items():
-                    finish(i, future.result())
+                for future, k in futures.items():
+                    finish(groups[k], future.result())
     finally:
         bar.close()
     return SweepResult(results)  # type: ignore[arg-type]

@@ -221,7 +221,23 @@ class TargetSample:
         return self.levels[-1]
 
     def __len__(self) -> int:
-        return self.x.shape[0]
+        return self.x.shape[-2]
+
+    @classmethod
+    def stack(cls, samples) -> "TargetSample":
+        """Samples of several seeds (same ``n``, same target shape) stacked along a new leading dimension."""
+        samples = list(samples)
+        if not samples or not all(isinstance(s, TargetSample) for s in samples):
+            raise ValueError("samples must be a non-empty sequence of TargetSample")
+        return cls(
+            x=torch.stack([s.x for s in samples]),
+            y=torch.stack([s.y for s in samples]),
+            levels=tuple(torch.stack(level) for level in zip(*(s.levels for s in samples))),
+        )
+
+    def select(self, index: int) -> "TargetSample":
+        """Seed ``index`` of a stacked sample."""
+        return TargetSample(self.x[index], self.y[index], tuple(level[index] for level in self.levels))
 
 
 class HierarchicalTarget:

@@ -33,18 +33,19 @@ from typing import Literal, Sequence
 
 import torch
 
-from .metrics import first_layer_overlap, mse, second_layer_overlap
+from .metrics import first_layer_overlap, mse_per_seed, second_layer_overlap
 from .ridge import check_ridge, ridge_solve
 from .targets import HierarchicalTarget, TargetSample
 from .training import (
     DivergenceWatch,
+    MinibatchStream,
     TrainingRecord,
     check_fraction,
     check_nonnegative,
     check_positive,
     check_positive_int,
     checkpoint_steps,
-    minibatch_indices,
+    gather_rows,
 )
 
 GradientNormalization = Literal["reference", "minibatch"]
@@ -181,12 +182,16 @@ class JointConfig:
         return cls(**fields)
 
 
+_PARAMETERS = ("w1", "b1", "w2", "b2", "w3")
+
+
 @dataclass
 class ThreeLayerNetwork:
     r""":math:`\hat f(x) = w_3\cdot\mathrm{ReLU}(W_2\,\mathrm{ReLU}(W_1x + b_1) + b_2)`.
 
     Attributes:
-        w1 ``(p1, d)``, b1 ``(p1,)``, w2 ``(p2, p1)``, b2 ``(p2,)``, w3 ``(p2,)``.
+        w1 ``(p1, d)``, b1 ``(p1,)``, w2 ``(p2, p1)``, b2 ``(p2,)``, w3 ``(p2,)``; a stack of
+        ``S`` networks (one per seed, :meth:`stack`) has a leading dimension ``S`` on each.
     """
 
     w1: torch.Tensor
@@ -216,21 +221,35 @@ class ThreeLayerNetwork:
         device = device if device is not None else g_dev
         return cls(*(t.to(device) for t in (w1, b1, w2, b2, w3)))
 
+    @classmethod
+    def stack(cls, networks) -> "ThreeLayerNetwork":
+        """Networks of several seeds stacked along a leading dimension (``w1`` becomes ``(S, p1, d)``)."""
+        networks = list(networks)
+        return cls(*(torch.stack([getattr(net, k) for net in networks]) for k in _PARAMETERS))
+
+    def select(self, index: int) -> "ThreeLayerNetwork":
+        """Seed ``index`` of a stacked network."""
+        return ThreeLayerNetwork(*(getattr(self, k)[index] for k in _PARAMETERS))
+
     def features1(self, x: torch.Tensor) -> torch.Tensor:
-        """First-layer activations, ``(n, p1)``."""
-        return torch.relu(x @ self.w1.T + self.b1)
+        """First-layer activations, ``(..., n, p1)`` for ``x`` ``(..., n, d)``."""
+        return torch.relu(x @ self.w1.mT + self.b1.unsqueeze(-2))
 
     def preactivation2(self, h1: torch.Tensor) -> torch.Tensor:
-        """Second-layer pre-activations ``W2 h1 + b2`` from first-layer activations, ``(n, p2)``."""
-        return h1 @ self.w2.T + self.b2
+        """Second-layer pre-activations ``W2 h1 + b2`` from first-layer activations, ``(..., n, p2)``."""
+        return h1 @ self.w2.mT + self.b2.unsqueeze(-2)
 
     def features2(self, x: torch.Tensor) -> torch.Tensor:
-        """Second-layer activations, ``(n, p2)``."""
+        """Second-layer activations, ``(..., n, p2)``."""
         return torch.relu(self.preactivation2(self.features1(x)))
 
+    def readout(self, h2: torch.Tensor) -> torch.Tensor:
+        """``w3 · h2`` for second-layer activations ``(..., n, p2)``, giving ``(..., n)``."""
+        return (h2 @ self.w3.unsqueeze(-1)).squeeze(-1)
+
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """Predictions ``(n,)`` for ``x`` ``(n, d)``."""
-        return self.features2(x) @ self.w3
+        """Predictions ``(..., n)`` for ``x`` ``(..., n, d)``."""
+        return self.readout(self.features2(x))
 
 
 @dataclass
@@ -256,72 +275,89 @@ def gradients(
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     r"""Hand-written gradients of :math:`\frac12\sum_\mu(\hat f - y)^2/N` for the parameters in ``need``.
 
+    Leading dimensions (seeds) are independent problems: with a stacked network, ``x`` is
+    ``(S, m, d)`` and every gradient has a leading ``S``.
+
     Args:
         net: the network.
-        x: the batch ``(m, d)`` (may be ``None`` when ``h1`` is given and ``w1`` is not needed).
-        y: ``(m,)``.
+        x: the batch ``(..., m, d)`` (may be ``None`` when ``h1`` is given and ``w1`` is not needed).
+        y: ``(..., m)``.
         h1: first-layer activations of the batch, if already known (frozen first layer).
         need: which of ``"w1"``, ``"w2"``, ``"w3"`` to return.
         full_n: if given, ``∇W2`` and ``∇w3`` are divided by it instead of ``m`` (the authors'
             convention); ``∇W1`` is always divided by ``m``.
 
     Returns:
-        ``({name: gradient}, mean squared error of the batch)``.
+        ``({name: gradient}, mean squared error of the batch (...))``.
     """
-    m = y.shape[0]
+    m = y.shape[-1]
     pre1 = None
     if h1 is None:
-        pre1 = x @ net.w1.T + net.b1
+        pre1 = x @ net.w1.mT + net.b1.unsqueeze(-2)
         h1 = torch.relu(pre1)
-    pre2 = h1 @ net.w2.T + net.b2
+    pre2 = net.preactivation2(h1)
     h2 = torch.relu(pre2)
-    error = h2 @ net.w3 - y
+    error = net.readout(h2) - y
     outer = full_n if full_n is not None else m
     grads: dict[str, torch.Tensor] = {}
     if "w3" in need:
-        grads["w3"] = h2.T @ error / outer
-    grad_pre2 = (error[:, None] * net.w3) * (pre2 > 0)
+        grads["w3"] = (h2.mT @ error.unsqueeze(-1)).squeeze(-1) / outer
+    grad_pre2 = (error.unsqueeze(-1) * net.w3.unsqueeze(-2)) * (pre2 > 0)
     if "w2" in need:
-        grads["w2"] = grad_pre2.T @ h1 / outer
+        grads["w2"] = grad_pre2.mT @ h1 / outer
     if "w1" in need:
         if pre1 is None:
-            pre1 = x @ net.w1.T + net.b1
+            pre1 = x @ net.w1.mT + net.b1.unsqueeze(-2)
         grad_pre1 = (grad_pre2 @ net.w2) * (pre1 > 0)
-        grads["w1"] = grad_pre1.T @ x / m
-    return grads, (error**2).mean()
+        grads["w1"] = grad_pre1.mT @ x / m
+    return grads, (error**2).mean(-1)
 
 
 class _Logger:
-    """Records losses and overlaps at checkpoints; watches for divergence."""
+    """Records losses and overlaps of every seed at checkpoints; watches for divergence.
 
-    def __init__(self, net, train, validation, target, probe, record, batch_fraction):
-        self.net, self.train, self.validation, self.target = net, train, validation, target
-        self.probe, self.record, self.batch_fraction = probe, record, batch_fraction
-        self.watch = DivergenceWatch(train.x.device)
+    Everything is computed for all seeds at once and copied to the host in one transfer per
+    checkpoint. A seed whose loss diverged stops being recorded; the others go on.
+    """
+
+    def __init__(self, net, train, validation, targets, probe, records, batch_fraction):
+        self.net, self.train, self.validation, self.probe = net, train, validation, probe
+        self.records, self.batch_fraction = records, batch_fraction
+        self.teacher = torch.stack([t.teacher for t in targets]) if targets is not None else None
+        self.branches = targets[0].config.branches if targets is not None else 1
+        self.watch = DivergenceWatch(train.x.device, len(records))
+        self.alive = [True] * len(records)
         self.offset = 0
 
     def __call__(self, stage: str, step: int, h1_train: torch.Tensor | None = None) -> bool:
+        """Record a checkpoint; ``False`` once every seed has diverged."""
         net = self.net
         h1 = h1_train if h1_train is not None else net.features1(self.train.x)
-        row = dict(
-            stage=stage, step=step, global_step=self.offset + step, epoch=step * self.batch_fraction,
-            train_loss=mse(torch.relu(net.preactivation2(h1)) @ net.w3, self.train.y),
-        )
+        columns = {"train_loss": mse_per_seed(net.readout(torch.relu(net.preactivation2(h1))), self.train.y)}
         if self.validation is not None:
-            row["validation_loss"] = mse(net(self.validation.x), self.validation.y)
-        if self.target is not None:
-            branches = self.target.config.branches
-            for m, v in enumerate(first_layer_overlap(net.w1, self.target.teacher, branches).tolist()):
-                row[f"overlap_W_{m}"] = v
-            pre2 = net.preactivation2(net.features1(self.probe.x))
-            for m, v in enumerate(second_layer_overlap(pre2, self.probe.h).tolist()):
-                row[f"overlap_h_{m}"] = v
-        self.record.add(**row)
-        bad = self.watch.first_bad_step
-        if bad is not None or not math.isfinite(row["train_loss"]):
-            self.record.mark_diverged(stage, bad if bad is not None else step)
-            return False
-        return True
+            columns["validation_loss"] = mse_per_seed(net(self.validation.x), self.validation.y)
+        if self.teacher is not None:
+            m_w = first_layer_overlap(net.w1, self.teacher, self.branches)  # (S, r)
+            m_h = second_layer_overlap(net.preactivation2(net.features1(self.probe.x)), self.probe.h)  # (S, r)
+            columns.update({f"overlap_W_{m}": m_w[:, m] for m in range(m_w.shape[1])})
+            columns.update({f"overlap_h_{m}": m_h[:, m] for m in range(m_h.shape[1])})
+        table = torch.stack(list(columns.values()), dim=1).tolist()  # (S, metrics): one transfer
+        bad = self.watch.first_bad_steps
+        for s, record in enumerate(self.records):
+            if not self.alive[s]:
+                continue
+            row = dict(stage=stage, step=step, global_step=self.offset + step, epoch=step * self.batch_fraction)
+            row.update(zip(columns, table[s]))
+            record.add(**row)
+            if bad[s] is not None or not math.isfinite(row["train_loss"]):
+                record.mark_diverged(stage, bad[s] if bad[s] is not None else step)
+                self.alive[s] = False
+        return any(self.alive)
+
+    def mask(self, values: torch.Tensor) -> torch.Tensor:
+        """``values`` ``(S, ...)`` with the rows of diverged seeds set to zero."""
+        keep = torch.tensor(self.alive, device=values.device).reshape(-1, *([1] * (values.ndim - 1)))
+        return torch.where(keep, values, torch.zeros((), dtype=values.dtype, device=values.device))
 
 
 def _stage_samples(train: TargetSample | Sequence[TargetSample]) -> tuple[TargetSample, TargetSample, TargetSample]:
@@ -333,8 +369,31 @@ def _stage_samples(train: TargetSample | Sequence[TargetSample]) -> tuple[Target
     return train
 
 
-def _probe(target: HierarchicalTarget | None, n: int, generator: torch.Generator) -> TargetSample | None:
-    return None if target is None else target.sample(n, generator)
+def _check_batch(train, generators, targets, validation) -> None:
+    seeds = len(train)
+    if seeds < 1:
+        raise ValueError("train must hold at least one entry (one per seed)")
+    if len(generators) != seeds:
+        raise ValueError(f"generators must hold one generator per seed ({seeds}), got {len(generators)}")
+    for name, values in (("targets", targets), ("validation", validation)):
+        if values is not None and len(values) != seeds:
+            raise ValueError(f"{name} must hold one entry per seed ({seeds}), got {len(values)}")
+
+
+def _stack_optional(samples: Sequence[TargetSample] | None) -> TargetSample | None:
+    return None if samples is None else TargetSample.stack(samples)
+
+
+def _probes(targets, n: int, generators) -> TargetSample | None:
+    """``n`` fresh probe points per seed (for ``M_h``), drawn from each seed's generator."""
+    return None if targets is None else TargetSample.stack(t.sample(n, g) for t, g in zip(targets, generators))
+
+
+def _single(train, config, generator, target, validation, n_probe, batched):
+    return batched(
+        [train], config, [generator], None if target is None else [target],
+        None if validation is None else [validation], n_probe,
+    )[0]
 
 
 @torch.no_grad()
@@ -346,7 +405,7 @@ def train_layerwise(
     validation: TargetSample | None = None,
     n_probe: int = 1000,
 ) -> ThreeLayerResult:
-    """Layerwise training (see the module docs).
+    """Layerwise training (see the module docs); :func:`train_layerwise_batch` with one seed.
 
     Args:
         train: one sample reused by all three stages, or three samples (fresh data per stage).
@@ -356,61 +415,90 @@ def train_layerwise(
             ``n_probe`` fresh inputs.
         validation: if given, its loss is recorded at every checkpoint.
     """
-    s1, s2, s3 = _stage_samples(train)
-    d = s1.x.shape[1]
+    return _single(train, config, generator, target, validation, n_probe, train_layerwise_batch)
+
+
+@torch.no_grad()
+def train_layerwise_batch(
+    train: Sequence[TargetSample | Sequence[TargetSample]],
+    config: LayerwiseConfig,
+    generators: Sequence[torch.Generator],
+    targets: Sequence[HierarchicalTarget] | None = None,
+    validation: Sequence[TargetSample] | None = None,
+    n_probe: int = 1000,
+) -> list[ThreeLayerResult]:
+    """Layerwise training of ``S`` seeds as one batched computation.
+
+    Entry ``s`` of each argument belongs to seed ``s`` (``train[s]`` is one sample or three,
+    as in :func:`train_layerwise`); seed ``s``'s result is the one :func:`train_layerwise`
+    gives for it alone. All seeds must share ``n``, ``d``, dtype and device.
+    """
+    seeds = len(train)
+    _check_batch(train, generators, targets, validation)
+    per_seed = [_stage_samples(t) for t in train]
+    s1, s2, s3 = (TargetSample.stack(stage) for stage in zip(*per_seed))  # each (S, n, ...)
+    d = s1.x.shape[-1]
     dtype, device = s1.x.dtype, s1.x.device
-    net = ThreeLayerNetwork.init(d, config, generator, device=device, dtype=dtype)
-    probe = _probe(target, n_probe, generator)
-    record = TrainingRecord()
-    log = _Logger(net, s1, validation, target, probe, record, config.batch_fraction)
+    net = ThreeLayerNetwork.stack(ThreeLayerNetwork.init(d, config, g, device=device, dtype=dtype) for g in generators)
+    probe = _probes(targets, n_probe, generators)
+    records = [TrainingRecord() for _ in range(seeds)]
+    log = _Logger(net, s1, _stack_optional(validation), targets, probe, records, config.batch_fraction)
     reference = config.gradient_normalization == "reference"
     f = config.batch_fraction
+    results = lambda: [ThreeLayerResult(net.select(s), records[s], config) for s in range(seeds)]  # noqa: E731
 
     # Stage 1: first layer.
-    n = s1.x.shape[0]
+    n = s1.x.shape[-2]
     steps = int(config.epochs1 / f)
     batch = max(1, int(n * f))
     scale1 = math.sqrt(config.width1) / config.init_scale**2
     marks = set(checkpoint_steps(steps, config.checkpoints))
+    stream = MinibatchStream(n, batch, generators, device, steps)
     for step in range(steps + 1):
         if step in marks and not log("first layer", step):
-            return ThreeLayerResult(net, record, config)
+            return results()
         if step == steps:
             break
-        idx = minibatch_indices(n, batch, generator, device)
-        grads, loss = gradients(net, s1.x[idx], s1.y[idx], need=("w1",))
+        idx = stream.next()
+        grads, loss = gradients(net, gather_rows(s1.x, idx), gather_rows(s1.y, idx), need=("w1",))
         log.watch.update(step, loss)
         net.w1.sub_(config.lr * (scale1 * grads["w1"] + config.weight_decay1 * net.w1))
     log.offset += steps
 
     # Stage 2: second layer on frozen first-layer features, computed once.
     if config.reinitialize:
-        net.w2 = ThreeLayerNetwork.draw_w2(config.width1, config.width2, config.init_scale, generator, dtype).to(device)
-        net.w3 = ThreeLayerNetwork.draw_w3(config.width2, config.init_scale, generator, dtype).to(device)
-    n = s2.x.shape[0]
-    h1 = net.features1(s2.x)
+        net.w2 = torch.stack([
+            ThreeLayerNetwork.draw_w2(config.width1, config.width2, config.init_scale, g, dtype) for g in generators
+        ]).to(device)
+        net.w3 = torch.stack([ThreeLayerNetwork.draw_w3(config.width2, config.init_scale, g, dtype) for g in generators]).to(device)
+    n = s2.x.shape[-2]
+    h1 = net.features1(s2.x)  # (S, n, p1)
     log.train = s2
     steps = int(config.epochs2 / f)
     batch = max(1, int(n * f))
     scale2 = math.sqrt(config.width2) / (config.init_scale * config.width1)
     decay2 = config.weight_decay2 / d**1.5
     marks = set(checkpoint_steps(steps, config.checkpoints))
+    stream = MinibatchStream(n, batch, generators, device, steps)
     for step in range(steps + 1):
         if step in marks and not log("second layer", step, h1_train=h1):
-            return ThreeLayerResult(net, record, config)
+            return results()
         if step == steps:
             break
-        idx = minibatch_indices(n, batch, generator, device)
-        grads, loss = gradients(net, None, s2.y[idx], h1=h1[idx], need=("w2",), full_n=n if reference else None)
+        idx = stream.next()
+        grads, loss = gradients(
+            net, None, gather_rows(s2.y, idx), h1=gather_rows(h1, idx), need=("w2",), full_n=n if reference else None
+        )
         log.watch.update(step, loss)
         net.w2.sub_(config.second_layer_lr_factor * config.lr * (scale2 * grads["w2"] + decay2 * net.w2))
     log.offset += steps
+    del h1
 
     # Stage 3: ridge readout.
-    net.w3 = ridge_solve(net.features2(s3.x), s3.y, config.ridge)
+    net.w3 = ridge_solve(log.mask(net.features2(s3.x)), s3.y, config.ridge)
     log.train = s3
     log("readout", 0)
-    return ThreeLayerResult(net, record, config)
+    return results()
 
 
 @torch.no_grad()
@@ -422,14 +510,33 @@ def train_joint(
     validation: TargetSample | None = None,
     n_probe: int = 1000,
 ) -> ThreeLayerResult:
-    """Joint training of all three layers by backpropagation (see the module docs)."""
-    d = train.x.shape[1]
-    dtype, device = train.x.dtype, train.x.device
-    net = ThreeLayerNetwork.init(d, config, generator, device=device, dtype=dtype)
-    probe = _probe(target, n_probe, generator)
-    record = TrainingRecord()
-    log = _Logger(net, train, validation, target, probe, record, config.batch_fraction)
-    n = train.x.shape[0]
+    """Joint training of all three layers by backpropagation (see the module docs).
+
+    :func:`train_joint_batch` with one seed.
+    """
+    return _single(train, config, generator, target, validation, n_probe, train_joint_batch)
+
+
+@torch.no_grad()
+def train_joint_batch(
+    train: Sequence[TargetSample],
+    config: JointConfig,
+    generators: Sequence[torch.Generator],
+    targets: Sequence[HierarchicalTarget] | None = None,
+    validation: Sequence[TargetSample] | None = None,
+    n_probe: int = 1000,
+) -> list[ThreeLayerResult]:
+    """Joint training of ``S`` seeds as one batched computation (entry ``s`` of each argument is seed ``s``)."""
+    seeds = len(train)
+    _check_batch(train, generators, targets, validation)
+    data = TargetSample.stack(train)
+    d = data.x.shape[-1]
+    dtype, device = data.x.dtype, data.x.device
+    net = ThreeLayerNetwork.stack(ThreeLayerNetwork.init(d, config, g, device=device, dtype=dtype) for g in generators)
+    probe = _probes(targets, n_probe, generators)
+    records = [TrainingRecord() for _ in range(seeds)]
+    log = _Logger(net, data, _stack_optional(validation), targets, probe, records, config.batch_fraction)
+    n = data.x.shape[-2]
     f = config.batch_fraction
     steps = int(config.epochs / f)
     batch = max(1, int(n * f))
@@ -440,15 +547,16 @@ def train_joint(
     scale3 = 1.0 / (config.init_scale * config.width2)
     decay2 = config.weight_decay2 / d**1.5
     marks = set(checkpoint_steps(steps, config.checkpoints))
+    stream = MinibatchStream(n, batch, generators, device, steps)
     for step in range(steps + 1):
         if step in marks and not log("joint", step):
-            return ThreeLayerResult(net, record, config)
+            break
         if step == steps:
             break
-        idx = minibatch_indices(n, batch, generator, device)
-        grads, loss = gradients(net, train.x[idx], train.y[idx], full_n=full_n)
+        idx = stream.next()
+        grads, loss = gradients(net, gather_rows(data.x, idx), gather_rows(data.y, idx), full_n=full_n)
         log.watch.update(step, loss)
         net.w1.sub_(c * (scale1 * grads["w1"] + config.weight_decay1 * net.w1))
         net.w2.sub_(c * (scale2 * grads["w2"] + decay2 * net.w2))
         net.w3.sub_(c * (scale3 * grads["w3"] + config.weight_decay3 * net.w3))
-    return ThreeLayerResult(net, record, config)
+    return [ThreeLayerResult(net.select(s), records[s], config) for s in range(seeds)]

@@ -55,11 +55,64 @@ def minibatch_indices(n: int, batch: int, generator: torch.Generator, device: to
     return idx.sort().values.to(device)
 
 
-class DivergenceWatch:
-    """Remembers the first step whose loss was not finite, without a host sync per step."""
+class MinibatchStream:
+    """Mini-batch indices for every seed of a batched run, ``(S, batch)`` per step.
 
-    def __init__(self, device: torch.device):
-        self._first = torch.full((), -1, dtype=torch.long, device=device)
+    Seed ``s`` draws its indices from ``generators[s]`` exactly as :func:`minibatch_indices`
+    would, step after step, so a batched run sees the same mini-batches as ``S`` separate
+    runs. Indices are drawn ``chunk`` steps at a time (never past ``steps``, so nothing
+    else drawn from the generators afterwards changes) and moved to ``device`` in one copy
+    per chunk: no host synchronisation per step on a GPU.
+    """
+
+    def __init__(self, n: int, batch: int, generators, device: torch.device, steps: int, chunk: int = 64):
+        self.n, self.batch, self.generators, self.device = n, batch, list(generators), torch.device(device)
+        self.remaining, self.chunk = steps, chunk
+        self._buffer: torch.Tensor | None = None
+        self._next = 0
+
+    def _refill(self) -> None:
+        k = min(self.chunk, self.remaining)
+        if k <= 0:
+            raise RuntimeError("MinibatchStream: more steps requested than it was made for")
+        per_seed = [
+            torch.stack([torch.randperm(self.n, generator=g, device=g.device)[: self.batch].sort().values for _ in range(k)])
+            for g in self.generators
+        ]  # S × (k, batch)
+        block = torch.stack([t.to("cpu") for t in per_seed], dim=1)  # (k, S, batch)
+        if self.device.type == "cuda":
+            block = block.pin_memory()
+        self._buffer = block.to(self.device, non_blocking=True)
+        self._next = 0
+        self.remaining -= k
+
+    def next(self) -> torch.Tensor:
+        """The next step's indices, ``(S, batch)``, on ``device``."""
+        if self._buffer is None or self._next == self._buffer.shape[0]:
+            self._refill()
+        out = self._buffer[self._next]
+        self._next += 1
+        return out
+
+
+def gather_rows(values: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Rows ``idx`` ``(S, m)`` of each seed's ``values`` ``(S, n, ...)``, giving ``(S, m, ...)``."""
+    seeds = torch.arange(values.shape[0], device=values.device)[:, None]
+    return values[seeds, idx]
+
+
+class DivergenceWatch:
+    """Remembers, per seed, the first step whose loss was not finite, without a host sync per step.
+
+    Args:
+        device: where the losses live.
+        seeds: ``None`` for a single run (scalar losses), else the number of seeds ``S``
+            (losses of shape ``(S,)``).
+    """
+
+    def __init__(self, device: torch.device, seeds: int | None = None):
+        shape = () if seeds is None else (seeds,)
+        self._first = torch.full(shape, -1, dtype=torch.long, device=device)
 
     def update(self, step: int, loss: torch.Tensor) -> None:
         bad = ~torch.isfinite(loss)
@@ -67,9 +120,14 @@ class DivergenceWatch:
 
     @property
     def first_bad_step(self) -> int | None:
-        """The first step with a non-finite loss, or ``None`` (this syncs with the device)."""
+        """The first step with a non-finite loss, or ``None`` (single run; syncs with the device)."""
         value = int(self._first)
         return None if value < 0 else value
+
+    @property
+    def first_bad_steps(self) -> list[int | None]:
+        """Per seed, the first step with a non-finite loss or ``None`` (syncs with the device)."""
+        return [None if v < 0 else v for v in self._first.reshape(-1).tolist()]
 
 
 @dataclass

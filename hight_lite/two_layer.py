@@ -19,21 +19,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 
-from .metrics import first_layer_overlap, mse
+from .metrics import first_layer_overlap, mse_per_seed
 from .ridge import check_ridge, ridge_solve
 from .targets import HierarchicalTarget, TargetSample
 from .training import (
     DivergenceWatch,
+    MinibatchStream,
     TrainingRecord,
     check_fraction,
     check_nonnegative,
     check_positive,
     check_positive_int,
     checkpoint_steps,
-    minibatch_indices,
+    gather_rows,
 )
 
 
@@ -114,6 +116,16 @@ class TwoLayerNetwork:
     w2: torch.Tensor
 
     @classmethod
+    def stack(cls, networks) -> "TwoLayerNetwork":
+        """Networks of several seeds stacked along a leading dimension (``w1`` becomes ``(S, p, d)``)."""
+        networks = list(networks)
+        return cls(*(torch.stack([getattr(net, k) for net in networks]) for k in ("w1", "b1", "w2")))
+
+    def select(self, index: int) -> "TwoLayerNetwork":
+        """Seed ``index`` of a stacked network."""
+        return TwoLayerNetwork(self.w1[index], self.b1[index], self.w2[index])
+
+    @classmethod
     def init(cls, d: int, config: TwoLayerConfig, generator: torch.Generator, device=None, dtype=torch.float32):
         """The authors' initialisation, drawn from ``generator`` (on its device), moved to ``device``."""
         g_dev = generator.device
@@ -125,24 +137,25 @@ class TwoLayerNetwork:
         return cls(w1.to(device), b1.to(device), w2.to(device))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """First-layer activations ``ReLU(x W1ᵀ + b1)``, ``(n, p)``."""
-        return torch.relu(x @ self.w1.T + self.b1)
+        """First-layer activations ``ReLU(x W1ᵀ + b1)``, ``(..., n, p)`` for ``x`` ``(..., n, d)``."""
+        return torch.relu(x @ self.w1.mT + self.b1.unsqueeze(-2))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """Predictions ``(n,)`` for ``x`` ``(n, d)``."""
-        return self.features(x) @ self.w2
+        """Predictions ``(..., n)`` for ``x`` ``(..., n, d)``."""
+        return (self.features(x) @ self.w2.unsqueeze(-1)).squeeze(-1)
 
 
 def first_layer_gradient(net: TwoLayerNetwork, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    r""":math:`\nabla_{W_1}` of :math:`\frac{1}{2m}\sum(\hat f - y)^2` on a batch ``x`` ``(m, d)``, and the loss ``2·L``.
+    r""":math:`\nabla_{W_1}` of :math:`\frac{1}{2m}\sum(\hat f - y)^2` on a batch ``x`` ``(..., m, d)``, and the loss ``2·L``.
 
     Hand-written (no autograd graph): :math:`\nabla_{W_1} = \frac1m \big[(e\,w_2^\top)\odot \mathbb{1}[W_1x+b_1>0]\big]^\top X`
-    with :math:`e = \hat f - y`. Returns ``(gradient (p, d), mean squared error ())``.
+    with :math:`e = \hat f - y`. Leading dimensions (seeds) are independent problems.
+    Returns ``(gradient (..., p, d), mean squared error (...))``.
     """
-    pre = x @ net.w1.T + net.b1
-    error = torch.relu(pre) @ net.w2 - y
-    grad_pre = (error[:, None] * net.w2) * (pre > 0)
-    return grad_pre.T @ x / x.shape[0], (error**2).mean()
+    pre = x @ net.w1.mT + net.b1.unsqueeze(-2)
+    error = (torch.relu(pre) @ net.w2.unsqueeze(-1)).squeeze(-1) - y
+    grad_pre = (error.unsqueeze(-1) * net.w2.unsqueeze(-2)) * (pre > 0)
+    return grad_pre.mT @ x / x.shape[-2], (error**2).mean(-1)
 
 
 @dataclass
@@ -178,41 +191,95 @@ def train_two_layer(
     Returns:
         A :class:`TwoLayerResult`. If a loss becomes NaN or infinite, training stops, the
         record says so (stage and step) and the readout is not fitted.
+
+    This is :func:`train_two_layer_batch` with one seed.
     """
-    x, y = train.x, train.y
-    n, d = x.shape
-    net = TwoLayerNetwork.init(d, config, generator, device=x.device, dtype=x.dtype)
-    record = TrainingRecord()
+    return train_two_layer_batch(
+        [train], config, [generator], None if target is None else [target], None if validation is None else [validation]
+    )[0]
+
+
+@torch.no_grad()
+def train_two_layer_batch(
+    train: Sequence[TargetSample],
+    config: TwoLayerConfig,
+    generators: Sequence[torch.Generator],
+    targets: Sequence[HierarchicalTarget] | None = None,
+    validation: Sequence[TargetSample] | None = None,
+) -> list[TwoLayerResult]:
+    """Train ``S`` independent two-layer networks (one per seed) as one batched computation.
+
+    Seed ``s`` trains on ``train[s]`` with randomness from ``generators[s]``; its result is
+    the one :func:`train_two_layer` gives for that seed alone (batched matrix products
+    over a leading seed dimension fill the hardware when each problem is small). All
+    samples must share ``n``, ``d``, dtype and device. A seed whose loss diverges stops
+    being recorded (its record says where); the others go on.
+    """
+    seeds = len(train)
+    _check_batch(train, generators, targets, validation)
+    stacked = TargetSample.stack(train)
+    x, y = stacked.x, stacked.y  # (S, n, d), (S, n)
+    val = TargetSample.stack(validation) if validation is not None else None
+    teacher = torch.stack([t.teacher for t in targets]) if targets is not None else None
+    n, d = x.shape[-2:]
+    net = TwoLayerNetwork.stack(
+        TwoLayerNetwork.init(d, config, g, device=x.device, dtype=x.dtype) for g in generators
+    )
+    records = [TrainingRecord() for _ in range(seeds)]
+    alive = [True] * seeds
     batch = max(1, int(n * config.batch_fraction))
     scale = math.sqrt(config.width) / config.init_scale
     checkpoints = set(checkpoint_steps(config.steps, config.checkpoints))
-    watch = DivergenceWatch(x.device)
+    watch = DivergenceWatch(x.device, seeds)
+    stream = MinibatchStream(n, batch, generators, x.device, config.steps)
 
     def log(stage: str, step: int) -> bool:
-        row = dict(stage=stage, step=step, epoch=step * config.batch_fraction, train_loss=mse(net(x), y))
-        if validation is not None:
-            row["validation_loss"] = mse(net(validation.x), validation.y)
-        if target is not None:
-            for m, value in enumerate(first_layer_overlap(net.w1, target.teacher, target.config.branches).tolist()):
-                row[f"overlap_W_{m}"] = value
-        record.add(**row)
-        bad = watch.first_bad_step
-        if bad is not None or not math.isfinite(row["train_loss"]):
-            record.mark_diverged(stage, bad if bad is not None else step)
-            return False
-        return True
+        columns = {"train_loss": mse_per_seed(net(x), y)}
+        if val is not None:
+            columns["validation_loss"] = mse_per_seed(net(val.x), val.y)
+        if teacher is not None:
+            overlaps = first_layer_overlap(net.w1, teacher, targets[0].config.branches)  # (S, r)
+            columns.update({f"overlap_W_{m}": overlaps[:, m] for m in range(overlaps.shape[1])})
+        table = torch.stack(list(columns.values()), dim=1).tolist()  # (S, metrics), one sync
+        bad = watch.first_bad_steps
+        for s in range(seeds):
+            if not alive[s]:
+                continue
+            row = dict(stage=stage, step=step, epoch=step * config.batch_fraction, **dict(zip(columns, table[s])))
+            records[s].add(**row)
+            if bad[s] is not None or not math.isfinite(row["train_loss"]):
+                records[s].mark_diverged(stage, bad[s] if bad[s] is not None else step)
+                alive[s] = False
+        return any(alive)
 
     for step in range(config.steps + 1):
         if step in checkpoints and not log("first layer", step):
-            return TwoLayerResult(net, record, config)
+            break
         if step == config.steps:
             break
-        idx = minibatch_indices(n, batch, generator, x.device)
-        grad, loss = first_layer_gradient(net, x[idx], y[idx])
+        idx = stream.next()
+        grad, loss = first_layer_gradient(net, gather_rows(x, idx), gather_rows(y, idx))
         watch.update(step, loss)
         net.w1.sub_(config.lr * (scale * grad + config.weight_decay * net.w1))
 
-    net.w2 = ridge_solve(net.features(x), y, config.ridge)
-    log("readout", config.steps)
-    return TwoLayerResult(net, record, config)
+    if any(alive):
+        keep = torch.tensor(alive, device=x.device)[:, None, None]
+        features = torch.where(keep, net.features(x), torch.zeros((), dtype=x.dtype, device=x.device))
+        net.w2 = ridge_solve(features, y, config.ridge)
+        log("readout", config.steps)
+    return [TwoLayerResult(net.select(s), records[s], config) for s in range(seeds)]
 
+
+def _check_batch(train, generators, targets, validation) -> None:
+    """The per-seed arguments of a batched learner must line up."""
+    seeds = len(train)
+    if seeds < 1:
+        raise ValueError("train must hold at least one sample (one per seed)")
+    if len(generators) != seeds:
+        raise ValueError(f"generators must hold one generator per seed ({seeds}), got {len(generators)}")
+    for name, values in (("targets", targets), ("validation", validation)):
+        if values is not None and len(values) != seeds:
+            raise ValueError(f"{name} must hold one entry per seed ({seeds}), got {len(values)}")
+    shapes = {tuple(t.x.shape) for t in train}
+    if len(shapes) != 1:
+        raise ValueError(f"every seed's training sample must have the same shape (n, d), got {sorted(shapes)}")

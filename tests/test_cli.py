@@ -28,7 +28,7 @@ def test_help_explains_the_commands():
 def tiny(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cli")
     config = folder / "tiny.json"
-    config.write_text(json.dumps({"d": 16, "kappas": [1.0, 1.8], "seeds": 1, "epochs_coefficient": 0.5, "n_test": 100}))
+    config.write_text(json.dumps({"d": 16, "kappas": [1.0, 1.8], "seeds": 2, "epochs_coefficient": 0.5, "n_test": 100}))
     out = folder / "results"
     assert cli.main(["run", "--config", str(config), "--out", str(out), "--no-progress"]) == 0
     return config, out
@@ -49,10 +49,10 @@ def test_rerun_resumes_from_the_cache(tiny, monkeypatch):
     config, out = tiny
     before = pd.read_csv(out / "results.csv").drop(columns="seconds")
 
-    def fail(task):
+    def fail(tasks):
         raise AssertionError("a finished task was run again")
 
-    monkeypatch.setattr(sweep_module, "run_task", fail)
+    monkeypatch.setattr(sweep_module, "run_task_group", fail)
     assert cli.main(["run", "--config", str(config), "--out", str(out), "--no-progress"]) == 0
     after = pd.read_csv(out / "results.csv").drop(columns="seconds")
     pd.testing.assert_frame_equal(before, after)
@@ -73,6 +73,8 @@ def test_figures_are_drawn(tiny, tmp_path):
         (["run", "--preset", "quick", "--out", "x", "--learners", "svm"], "--learners: unknown ['svm']"),
         (["run", "--preset", "quick", "--out", "x", "--workers", "0"], "--workers must be >= 1"),
         (["figures", "/nonexistent/folder"], "is not a results folder"),
+        (["run", "--preset", "quick", "--out", "x", "--seeds-per-batch", "-2"], "--seeds-per-batch must be >= 0"),
+        (["run", "--preset", "quick", "--out", "x", "--tf32"], "tf32 applies to CUDA devices only"),
         (["run", "--out", "x", "--config", "/nonexistent.json"], "cannot read a JSON object"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
@@ -82,3 +84,14 @@ def test_bad_arguments_give_one_line(args, message):
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in out.stderr
+
+
+def test_unbatched_run_gives_the_same_tables(tiny, tmp_path):
+    config, out = tiny
+    other = tmp_path / "unbatched"
+    assert cli.main(["run", "--config", str(config), "--out", str(other), "--no-progress", "--seeds-per-batch", "1"]) == 0
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "results.csv").drop(columns="seconds"),
+        pd.read_csv(other / "results.csv").drop(columns="seconds"),
+        rtol=1e-5, atol=1e-6,
+    )

@@ -80,10 +80,10 @@ def test_cached_sweep_reruns_without_computing(tmp_path, serial, monkeypatch):
     first = hl.run_sweep(tasks(), cache_dir=tmp_path, progress=False)
     assert len(list(tmp_path.glob("*.json"))) == len(tasks())
 
-    def fail(task):
+    def fail(tasks):
         raise AssertionError("a cached task was computed again")
 
-    monkeypatch.setattr(sweep_module, "run_task", fail)
+    monkeypatch.setattr(sweep_module, "run_task_group", fail)
     again = hl.run_sweep(tasks(), cache_dir=tmp_path, progress=False)
     pd.testing.assert_frame_equal(comparable(again), comparable(first))
     pd.testing.assert_frame_equal(comparable(again), comparable(serial), rtol=1e-5, atol=1e-7)
@@ -126,13 +126,13 @@ def test_killed_sweep_resumes_without_losing_work(tmp_path, serial, monkeypatch)
     assert 3 <= len(done_before) < len(tasks()), "the sweep should have been killed part-way"
 
     computed = []
-    original = sweep_module.run_task
+    original = sweep_module.run_task_group
 
-    def counting(task):
-        computed.append(task)
-        return original(task)
+    def counting(group):
+        computed.extend(group)
+        return original(group)
 
-    monkeypatch.setattr(sweep_module, "run_task", counting)
+    monkeypatch.setattr(sweep_module, "run_task_group", counting)
     resumed = hl.run_sweep(tasks(), cache_dir=cache, progress=False)
     assert len(computed) == len(tasks()) - len(done_before)
     pd.testing.assert_frame_equal(comparable(resumed), comparable(serial), rtol=1e-5, atol=1e-7)
@@ -177,3 +177,34 @@ def test_dask_leaves_the_thread_settings_alone():
 
 
 ORIGINAL_OMP = os.environ.get("OMP_NUM_THREADS")
+
+
+@pytest.mark.parametrize("batch_seeds", [False, 1, 2])
+def test_batched_seeds_give_the_same_table(serial, batch_seeds):
+    """``serial`` batches every cell's seeds; running them one by one gives the same numbers."""
+    other = hl.run_sweep(tasks(), progress=False, batch_seeds=batch_seeds)
+    pd.testing.assert_frame_equal(comparable(other), comparable(serial), rtol=1e-5, atol=1e-6)
+
+
+def test_groups_differ_only_in_the_seed():
+    ts = tasks()
+    groups = hl.group_tasks(ts)
+    assert sorted(i for g in groups for i in g) == list(range(len(ts)))
+    assert len(groups) == len(ts) // 2  # 2 seeds per cell
+    for group in groups:
+        assert len({ts[i].seed for i in group}) == len(group)
+        assert len({(ts[i].learner, ts[i].kappa) for i in group}) == 1
+    assert all(len(g) == 1 for g in hl.group_tasks(ts, max_seeds=1))
+    with pytest.raises(ValueError, match="differ only in their seed"):
+        hl.run_task_group([ts[0], ts[1]])
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, "yes"])
+def test_bad_batch_seeds(value):
+    with pytest.raises(ValueError, match="batch_seeds"):
+        hl.run_sweep(tasks()[:1], progress=False, batch_seeds=value)
+
+
+def test_tf32_is_for_cuda_only():
+    with pytest.raises(ValueError, match="tf32"):
+        hl.Task(hl.sight(D), "kernel", hl.KernelConfig(), 1.0, 0, tf32=True)

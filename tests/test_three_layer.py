@@ -1,6 +1,7 @@
 """Three-layer learners: hand-written gradients against autograd, frozen layers, losses, options."""
 
 import math
+from dataclasses import replace as dataclasses_replace
 
 import pytest
 import torch
@@ -161,3 +162,59 @@ def test_paper_sizes():
 def test_bad_config(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def _seed_problems(seeds, n=200, d=16):
+    targets = [hl.sight(d).build(gen(10 + s), dtype=torch.float64) for s in range(seeds)]
+    trains = [t.sample(n, gen(20 + s)) for s, t in enumerate(targets)]
+    vals = [t.sample(50, gen(30 + s)) for s, t in enumerate(targets)]
+    return targets, trains, vals
+
+
+def _assert_same_run(a, b):
+    for name in ("w1", "b1", "w2", "b2", "w3"):
+        torch.testing.assert_close(getattr(a.network, name), getattr(b.network, name))
+    assert a.record.history.columns.tolist() == b.record.history.columns.tolist()
+    for col in a.record.history.columns:
+        if a.record.history[col].dtype.kind == "f":
+            torch.testing.assert_close(torch.tensor(a.record.history[col].values), torch.tensor(b.record.history[col].values))
+
+
+@pytest.mark.parametrize("fresh", [False, True])
+def test_batched_layerwise_equals_one_seed_at_a_time(fresh):
+    targets, trains, vals = _seed_problems(3)
+    if fresh:
+        trains = [(s, t.sample(200, gen(40 + i)), t.sample(200, gen(50 + i))) for i, (s, t) in enumerate(zip(trains, targets))]
+    cfg = small_layerwise(epochs1=3, epochs2=5, reinitialize=True)
+    batched = hl.train_layerwise_batch(trains, cfg, [gen(60 + s) for s in range(3)], targets=targets, validation=vals, n_probe=100)
+    for s in range(3):
+        alone = hl.train_layerwise(trains[s], cfg, gen(60 + s), target=targets[s], validation=vals[s], n_probe=100)
+        _assert_same_run(batched[s], alone)
+
+
+def test_batched_joint_equals_one_seed_at_a_time():
+    targets, trains, vals = _seed_problems(2)
+    cfg = hl.JointConfig(width1=24, width2=10, epochs=6, checkpoints=4)
+    batched = hl.train_joint_batch(trains, cfg, [gen(70 + s) for s in range(2)], targets=targets, validation=vals, n_probe=100)
+    for s in range(2):
+        _assert_same_run(batched[s], hl.train_joint(trains[s], cfg, gen(70 + s), target=targets[s], validation=vals[s], n_probe=100))
+
+
+def test_a_diverging_seed_does_not_stop_the_others():
+    targets, trains, _ = _seed_problems(2)
+    bad = trains[1]
+    trains[1] = type(bad)(bad.x, bad.y * 1e30, bad.levels)  # labels so large that the loss overflows in float64
+    cfg = hl.JointConfig(width1=24, width2=10, epochs=6, checkpoints=4, lr=1e6)
+    ok_cfg = dataclasses_replace(cfg, lr=1.0)
+    runs = hl.train_joint_batch(trains, ok_cfg, [gen(1), gen(2)])
+    alone = hl.train_joint(trains[0], ok_cfg, gen(1))
+    _assert_same_run(runs[0], alone)
+    assert runs[1].diverged and not runs[0].diverged
+
+
+def test_batch_arguments_must_line_up():
+    targets, trains, vals = _seed_problems(2)
+    with pytest.raises(ValueError, match="generators"):
+        hl.train_layerwise_batch(trains, small_layerwise(), [gen(1)])
+    with pytest.raises(ValueError, match="targets"):
+        hl.train_joint_batch(trains, hl.JointConfig(width1=8, epochs=1), [gen(1), gen(2)], targets=targets[:1])

@@ -127,3 +127,17 @@ def test_bad_config(kwargs, match):
     fields.update(kwargs)
     with pytest.raises(ValueError, match=match):
         hl.TwoLayerConfig(**fields)
+
+
+def test_batched_seeds_equal_one_seed_at_a_time():
+    targets = [hl.sight(16).build(torch.Generator().manual_seed(10 + s), dtype=torch.float64) for s in range(3)]
+    trains = [t.sample(150, torch.Generator().manual_seed(20 + s)) for s, t in enumerate(targets)]
+    cfg = hl.TwoLayerConfig(width=12, epochs=4, checkpoints=3)
+    gens = lambda: [torch.Generator().manual_seed(30 + s) for s in range(3)]  # noqa: E731
+    batched = hl.train_two_layer_batch(trains, cfg, gens(), targets=targets)
+    for s, g in enumerate(gens()):
+        alone = hl.train_two_layer(trains[s], cfg, g, target=targets[s])
+        for name in ("w1", "b1", "w2"):
+            torch.testing.assert_close(getattr(batched[s].network, name), getattr(alone.network, name))
+        pd_a, pd_b = batched[s].record.history, alone.record.history
+        assert pd_a.drop(columns="stage").sub(pd_b.drop(columns="stage")).abs().to_numpy().max() < 1e-12
