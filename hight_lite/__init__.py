@@ -29,7 +29,7 @@ from .hermite import (
 )
 from .kernels import KernelConfig, KernelRidgeModel, fit_kernel_ridge
 from .links import Committee, Identity, Parity, Tanh
-from .metrics import first_layer_overlap, mse, mse_per_seed, random_first_layer_overlap, second_layer_overlap
+from .metrics import first_layer_overlap, mse, mse_per_seed, random_first_layer_overlap, random_second_layer_overlap, second_layer_overlap
 from .plots import draw_target, plot_gaussian_fit, plot_hermite_coefficients, plot_phase_diagram, plot_sweep_metric
 from .presets import PRESETS, Preset, get_preset
 from .ridge import ridge_solve
@@ -50,6 +50,7 @@ from .theory import (
     compositional_information_exponent,
     hermite_correlations,
     gaussian_limit_variances,
+    kappa_threshold,
     link_hermite_energies,
     monte_carlo_mean,
     phase_diagram,
@@ -174,5 +175,7 @@ __all__ = [
     "run_task_group",
     "group_tasks",
     "mse_per_seed",
+    "kappa_threshold",
+    "random_second_layer_overlap",
 ]
 __all__ += deep_network.__all__ + theorem_one.__all__

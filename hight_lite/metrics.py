@@ -52,6 +52,17 @@ def random_first_layer_overlap(d: int, d_eff: int) -> float:
     return math.sqrt(d_eff / d)
 
 
+def random_second_layer_overlap(n_probe: int) -> float:
+    r""":math:`1/\sqrt{n_\mathrm{probe}}`: the typical :math:`\|M_h\|_F/\sqrt{p_2}` of pre-activations unrelated to :math:`h^\star`.
+
+    The cosine over ``n_probe`` points between :math:`h^\star` and an independent direction
+    has mean square about :math:`1/n_\mathrm{probe}`.
+    """
+    if isinstance(n_probe, bool) or not isinstance(n_probe, int) or n_probe < 1:
+        raise ValueError(f"n_probe must be an integer >= 1, got {n_probe!r}")
+    return 1.0 / math.sqrt(n_probe)
+
+
 def second_layer_overlap(preactivations: torch.Tensor, h_star: torch.Tensor) -> torch.Tensor:
     r""":math:`\|M_h\|_F/\sqrt{p_2}` for each top-level feature.
 

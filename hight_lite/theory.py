@@ -112,29 +112,48 @@ def sample_complexity_thresholds(config: TargetConfig) -> pd.DataFrame:
       and :math:`k\varepsilon_{L-1}` for the top; it needs the largest of these.
 
     Returns:
-        A table with columns ``learner``, ``what is learned``, ``kappa``.
+        A table with columns ``learner``, ``piece`` (a short key, see :func:`kappa_threshold`),
+        ``what is learned`` and ``kappa``.
     """
     e = config.epsilons
     k = config.polynomial.degree
     if config.depth == 2:
         e1 = e[0]
         rows = [
-            ("kernel", "degree-1 approximation in x", 1.0),
-            ("kernel", "degree-2 approximation in x", 2.0),
-            ("two-layer", "W* (the d_eff-dimensional subspace)", 1 + e1),
-            ("two-layer", f"degree-{k} approximation in z (linear in h*)", max(1 + e1, k * e1)),
-            ("two-layer", f"degree-{2 * k} approximation in z (quadratic in h*)", max(1 + e1, 2 * k * e1)),
-            ("three-layer", "W*", 1 + e1),
-            ("three-layer", "h* (second layer)", k * e1),
-            ("three-layer", "f* = g*(h*)", max(1 + e1, k * e1)),
+            ("kernel", "x^1", "degree-1 approximation in x", 1.0),
+            ("kernel", "x^2", "degree-2 approximation in x", 2.0),
+            ("two-layer", "W*", "W* (the d_eff-dimensional subspace)", 1 + e1),
+            ("two-layer", "z^k", f"degree-{k} approximation in z (linear in h*)", max(1 + e1, k * e1)),
+            ("two-layer", "z^2k", f"degree-{2 * k} approximation in z (quadratic in h*)", max(1 + e1, 2 * k * e1)),
+            ("three-layer", "W*", "W*", 1 + e1),
+            ("three-layer", "h*", "h* (second layer)", k * e1),
+            ("three-layer", "f*", "f* = g*(h*)", max(1 + e1, k * e1)),
         ]
     else:
-        rows = [("deep network", "level 1: W*", 1 + e[0])]
+        rows = [("deep network", "level 1", "level 1: W*", 1 + e[0])]
         for ell in range(1, len(e)):
-            rows.append(("deep network", f"level {ell + 1}: h_{ell + 1} from h_{ell}", k * e[ell - 1] + e[ell]))
-        rows.append(("deep network", f"top: h_{config.depth} from h_{config.depth - 1}", k * e[-1]))
-        rows.append(("deep network", "f* (all levels)", max(r[2] for r in rows)))
-    return pd.DataFrame(rows, columns=["learner", "what is learned", "kappa"])
+            rows.append(("deep network", f"level {ell + 1}", f"level {ell + 1}: h_{ell + 1} from h_{ell}", k * e[ell - 1] + e[ell]))
+        rows.append(("deep network", "top", f"top: h_{config.depth} from h_{config.depth - 1}", k * e[-1]))
+        rows.append(("deep network", "f*", "f* (all levels)", max(r[3] for r in rows)))
+    return pd.DataFrame(rows, columns=["learner", "piece", "what is learned", "kappa"])
+
+
+def kappa_threshold(config: TargetConfig, learner: str, piece: str = "f*") -> float:
+    """One entry of :func:`sample_complexity_thresholds`: the κ at which ``learner`` learns ``piece``.
+
+    Args:
+        config: the target.
+        learner: ``"kernel"``, ``"two-layer"`` or ``"three-layer"`` (one-level targets), or
+            ``"deep network"`` (deeper ones).
+        piece: the short key of the table's ``piece`` column, e.g. ``"W*"``, ``"h*"``, ``"f*"``
+            (three-layer), ``"W*"``, ``"z^k"`` (two-layer), ``"x^2"`` (kernel).
+    """
+    table = sample_complexity_thresholds(config)
+    match = table[(table.learner == learner) & (table.piece == piece)]
+    if match.empty:
+        options = ", ".join(f"({a!r}, {b!r})" for a, b in zip(table.learner, table.piece))
+        raise ValueError(f"(learner, piece) must be one of {options}; got ({learner!r}, {piece!r})")
+    return float(match.kappa.iloc[0])
 
 
 def phase_diagram(config: TargetConfig, kappas: Sequence[float], order: int = 200) -> pd.DataFrame:

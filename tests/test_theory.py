@@ -157,3 +157,27 @@ def test_bad_cie_arguments():
         hl.hermite_correlations(hl.sight(64), 3, 2, 1000, torch.Generator())
     with pytest.raises(ValueError, match="max_order must be an integer >= 1"):
         hl.hermite_correlations(hl.sight(64), 1, 0, 1000, torch.Generator())
+
+
+def test_kappa_threshold_reads_the_table():
+    main = hl.sight(64)
+    assert hl.kappa_threshold(main, "three-layer") == pytest.approx(1.5)
+    assert hl.kappa_threshold(main, "two-layer", "z^2k") == pytest.approx(3.0)
+    thin = hl.sight(64, epsilon=0.4)  # k ε₁ = 1.2 < 1 + ε₁ = 1.4: the first layer is the bottleneck
+    assert hl.kappa_threshold(thin, "three-layer", "h*") == pytest.approx(1.2)
+    assert hl.kappa_threshold(thin, "three-layer") == pytest.approx(1.4)
+    deep = hl.deep_target(64, (2 / 3, 1 / 3))
+    assert hl.kappa_threshold(deep, "deep network", "level 2") == pytest.approx(3 * 2 / 3 + 1 / 3)
+    with pytest.raises(ValueError, match="learner, piece"):
+        hl.kappa_threshold(main, "deep network", "level 2")
+
+
+def test_random_second_layer_overlap_matches_independent_directions():
+    gen = torch.Generator().manual_seed(0)
+    n_probe = 400
+    pre = torch.randn(n_probe, 200, generator=gen, dtype=torch.float64)
+    h = torch.randn(n_probe, 1, generator=gen, dtype=torch.float64)
+    measured = float(hl.second_layer_overlap(pre, h)[0])
+    assert measured == pytest.approx(hl.random_second_layer_overlap(n_probe), rel=0.15)
+    with pytest.raises(ValueError, match="n_probe"):
+        hl.random_second_layer_overlap(0)
