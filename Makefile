@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make book   installs what is needed, executes every chapter, writes HTML to _build/html
-#   make test   unit tests, nbval over every chapter, and a Sphinx build with warnings as errors
+#   make test   a Sphinx check of the markup, unit tests and nbval over every chapter, the
+#               executed book, and a real-browser check of its pages (skipped without Chromium)
 # The size of every experiment comes from HIGHT_LITE_PRESET (quick | cpu | paper; default cpu).
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ export HIGHT_LITE_CACHE ?= $(CURDIR)/_build/cache
 # renders without a CDN, in the browser check too.
 MATHJAX := _build/mathjax/es5/tex-chtml.js
 
-.PHONY: book test unit notebooks sphinx-check install clean
+.PHONY: book test unit notebooks sphinx-check browser-check student install clean
 
 install: $(STAMP) $(MATHJAX)
 
@@ -36,9 +37,17 @@ book: $(STAMP) $(MATHJAX)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	$(PY) tests/check_book.py --html _build/html
 
-test: $(STAMP)
+# In order, failing at the first step that fails:
+#   1. sphinx-check  the markup, without executing anything (a minute; fails fast)
+#   2. pytest        unit tests, and nbval executing every chapter; the sweeps land in _build/cache
+#   3. book          the executed book, with warnings as errors; sweeps are read from the cache
+#   4. browser-check every page of _build/html in headless Chromium (skipped, and said so,
+#                    when Chromium is missing; .ci/run installs it)
+test: $(STAMP) $(MATHJAX)
 	$(MAKE) sphinx-check
 	$(PY) -m pytest tests book --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
+	$(MAKE) book
+	$(MAKE) browser-check
 
 # The book's markup, references, exercises and math, with warnings as errors. Chapters are
 # not executed here: nbval runs every one of them in the same test command.
@@ -49,6 +58,15 @@ sphinx-check: $(STAMP) $(MATHJAX)
 	$(VENV)/bin/sphinx-build -W -n --keep-going -q -b html -D nb_execution_mode=off . _build/sphinx-check/html
 	rm -f conf.py
 	$(PY) tests/check_book.py --html _build/sphinx-check/html
+
+# Error outputs, missing figures and unrendered math, as a reader's browser shows them;
+# one screenshot per page under _build/browser.
+browser-check: $(STAMP)
+	$(PY) tests/browser_check.py _build/html --screenshots _build/browser
+
+# Student notebooks (solutions replaced by NotImplementedError cells) in _build/student.
+student: $(STAMP)
+	$(PY) scripts/make_student_notebooks.py --out _build/student
 
 unit: $(STAMP)
 	$(PY) -m pytest tests

@@ -23,6 +23,7 @@ Without Chromium the check prints "browser check SKIPPED: chromium not found" an
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import functools
 import http.server
 import os
@@ -304,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--require", action="store_true", help="fail, instead of skipping, when Chromium is missing")
     parser.add_argument("--timeout", type=float, default=90, help="seconds allowed per Chromium run (default: 90)")
     parser.add_argument("--pages", nargs="*", default=None, help="only these toc entries (e.g. book/02_sight)")
+    parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
+                        help="pages opened at the same time (default: the number of cores, at most 4)")
     args = parser.parse_args(argv)
 
     chromium = find_chromium(args.chromium)
@@ -317,17 +320,18 @@ def main(argv: list[str] | None = None) -> int:
     screenshots = (args.screenshots or html_dir.parent / "browser").resolve()
     entries = args.pages or toc_entries(args.root / "_toc.yml")
     print(f"browser check: {len(entries)} pages of {html_dir} in {chromium}; screenshots in {screenshots}")
-    results = []
-    with LocalServer(html_dir) as server:
-        for entry in entries:
-            result = check_page(chromium, server.url, html_dir, entry, is_notebook(args.root, entry), screenshots,
-                                timeout=args.timeout)
+    with LocalServer(html_dir) as server, concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        futures = [pool.submit(check_page, chromium, server.url, html_dir, entry, is_notebook(args.root, entry),
+                               screenshots, timeout=args.timeout) for entry in entries]
+        results = []
+        for future in futures:  # in the order of the toc
+            result = future.result()
             results.append(result)
             status = "ok" if not result.problems else "FAIL"
-            print(f"  {status:4} {entry}: {result.figures} figure(s), math {result.mathjax} rendered "
-                  f"/ {result.math_elements} element(s)")
+            print(f"  {status:4} {result.entry}: {result.figures} figure(s), math {result.mathjax} rendered "
+                  f"/ {result.math_elements} element(s)", flush=True)
             for problem in result.problems:
-                print(f"         - {problem}")
+                print(f"         - {problem}", flush=True)
     failed = [r for r in results if r.problems]
     if failed:
         print(f"browser check FAILED on {len(failed)} of {len(results)} pages: {', '.join(r.entry for r in failed)}")
