@@ -38,11 +38,15 @@ import io
 import math
 from typing import Any, Callable, Mapping, Sequence
 
-import ipywidgets
 import numpy as np
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
+
+try:
+    import ipywidgets
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError("hight_lite.widgets needs ipywidgets: pip install 'hight_lite[widgets]' (or ipywidgets>=8)") from error
 
 from .hermite import HermitePolynomial, hermite_coefficients, information_exponent
 from .links import Identity, Parity, Tanh
