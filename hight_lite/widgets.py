@@ -452,14 +452,15 @@ class _PhaseDiagramExplorer(Explorer):
         config = sight(_LIMIT_D, epsilon=float(epsilon), polynomial=phase_diagram_polynomial(k), link=link)
         self.table = phase_diagram(config, self.kappas)
         self.thresholds = _phase_thresholds(sample_complexity_thresholds(config), self.kappas[-1])
+        level = random_level(config)
         self.figure.clear()
         ax = self.figure.subplots()
+        ax.set_xlim(self.kappas[0], self.kappas[-1])
+        ax.set_ylim(-0.02 * level, 1.5 * level)   # room above the curves for the threshold labels
         plot_phase_diagram(self.table, ax=ax, thresholds=self.thresholds)
-        level = random_level(config)
         ax.axhline(level, color="0.5", ls=":", lw=1)
         ax.text(0.02, level, "random level $\\mathbb{E}[y^2]$", va="bottom", fontsize=8, color="0.3")
-        ax.set_xlim(self.kappas[0], self.kappas[-1])
-        ax.set_ylim(-0.02 * level, 1.12 * level)
+        ax.legend(frameon=False, loc="center left")
         kappa_star = max(1 + float(epsilon), int(k) * float(epsilon))
         ax.set_title(f"Fig. 3: ε₁ = {float(epsilon):.2f}, P = {config.polynomial}, g* = {_short(config.link)};  "
                      f"three-layer κ* = max(1 + ε₁, kε₁) = {kappa_star:.2f}", fontsize=10)
