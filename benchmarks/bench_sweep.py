@@ -1,104 +1,182 @@
-"""Benchmark: the authors' example sweep, side by side with the machine's matmul throughput.
+"""Benchmark: the authors' example sweep, side by side with this machine's matmul throughput.
 
-Runs κ × seeds × {kernel, two-layer, layerwise, joint} on the main SIGHT example (with
-overlaps), then prints wall time, peak memory, the floating-point work of the training
-loops (counted from the shapes) and the achieved GFLOP/s next to the measured matmul
-GFLOP/s of this machine on the same shapes. All ratios come from one run.
+Runs κ × seeds on the main SIGHT example for each learner (kernel, two-layer, layerwise,
+joint; overlaps recorded as in the book), each learner in a fresh process so that its peak
+memory is its own, and prints per learner: wall time, peak memory, the floating-point work
+(from the shapes, ``benchmarks/flops.py``), the achieved GFLOP/s, and two limits measured in
+the same process with the same threads just before the sweep: ``peak``, the best
+``torch.matmul`` rate over the training steps' shapes and a 1024³ product, and ``matched``,
+the rate the training steps would reach if each of their products ran as fast as
+``torch.matmul`` runs it alone. The goal: the whole sweep at ≥ 60 % of ``peak``.
 
-    python benchmarks/bench_sweep.py                    # d = 32, κ 0.5..2.2 (7), 3 seeds
-    python benchmarks/bench_sweep.py --d 64 --kappas 2.2 --seeds 1 --learners layerwise
+    python benchmarks/bench_sweep.py                       # d = 32, κ 0.5..2.2 (7), 3 seeds, batched seeds
+    python benchmarks/bench_sweep.py --compare             # batched and unbatched seeds, ratios in one run
+    python benchmarks/bench_sweep.py --no-batch            # unbatched only
+    python benchmarks/bench_sweep.py --d 16 --kappas 1 2 --seeds 2 --epochs-coefficient 0.2   # seconds
+
+Writes ``OUT/bench_sweep.csv`` (one row per path and learner, plus totals) and
+``OUT/bench_sweep_matmul.csv`` (the measured shapes).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
-import resource
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 import hight_lite as hl
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+from flops import task_flops  # noqa: E402
 
-def matmul_gflops(m: int, k: int, n: int, repeats: int = 20, dtype=torch.float32, device="cpu") -> float:
-    """Measured GFLOP/s of an (m × k) @ (k × n) product."""
-    a = torch.randn(m, k, dtype=dtype, device=device)
-    b = torch.randn(k, n, dtype=dtype, device=device)
-    for _ in range(3):
-        a @ b
-    if device != "cpu":
-        torch.cuda.synchronize()
+LEARNERS = ("kernel", "two-layer", "layerwise", "joint")
+DEFAULT_KAPPAS = tuple(round(float(k), 4) for k in np.linspace(0.5, 2.2, 7))
+
+
+def make_tasks(spec: dict, learner: str | None = None) -> list[hl.Task]:
+    """The sweep's tasks (all learners are sized for the sweep's largest κ, as in the book)."""
+    target = hl.sight(spec["d"])
+    learners = hl.standard_learners(spec["d"], spec["kappas"], spec["epochs_coefficient"])
+    chosen = {k: v for k, v in learners.items() if k in (spec["learners"] if learner is None else [learner])}
+    return hl.make_tasks(target, chosen, spec["kappas"], spec["seeds"], device=spec["device"])
+
+
+def worker(spec: dict) -> dict:
+    """One learner's sweep on one path (batched or not): timings, memory, limits, results."""
+    if spec.get("kind") == "baseline":
+        return common.baseline_result()
+    tasks = make_tasks(spec, spec["learner"])
+    limit = common.matmul_limit(common.step_shapes([task_flops(t) for t in tasks]), spec["device"],
+                                seconds=spec["matmul_seconds"])
     start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    if device != "cpu":
-        torch.cuda.synchronize()
-    return 2 * m * k * n * repeats / (time.perf_counter() - start) / 1e9
+    result = common.run_sweep(tasks, spec["batched"], progress=False)
+    seconds = time.perf_counter() - start
+    table = result.table
+    errors = table[table.metric == "test_error"]
+    return dict(
+        seconds=seconds, peak_mb=common.peak_rss_bytes() / 2**20, limit=limit,
+        diverged=int(errors.diverged.sum()),
+        test_errors=errors[["kappa", "seed", "value"]].values.tolist(),
+    )
 
 
-def training_flops(task: hl.Task) -> float:
-    """Floating-point operations of the task's training loop (matrix products only)."""
-    d, n, cfg = task.target.d, task.n, task.config
-    if isinstance(cfg, hl.KernelConfig):
-        if cfg.has_primal and n > cfg.feature_dimension(d):
-            dim = cfg.feature_dimension(d)
-            return 2 * n * dim * dim + dim**3 / 3
-        return 2 * n * n * d + n**3 / 3
-    m = max(1, int(n * cfg.batch_fraction))
-    if isinstance(cfg, hl.TwoLayerConfig):
-        return cfg.steps * 4 * m * d * cfg.width
-    p1, p2 = cfg.width1, cfg.width2
-    if isinstance(cfg, hl.LayerwiseConfig):
-        steps1 = int(cfg.epochs1 / cfg.batch_fraction)
-        steps2 = int(cfg.epochs2 / cfg.batch_fraction)
-        return steps1 * (4 * m * d * p1 + 4 * m * p1 * p2) + 2 * n * d * p1 + steps2 * 4 * m * p1 * p2
-    steps = int(cfg.epochs / cfg.batch_fraction)
-    return steps * (4 * m * d * p1 + 6 * m * p1 * p2)
-
-
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--d", type=int, default=32)
-    parser.add_argument("--kappas", type=float, nargs="+", default=list(np.linspace(0.5, 2.2, 7)))
+    parser.add_argument("--d", type=int, default=32, help="input dimension (default 32)")
+    parser.add_argument("--kappas", type=float, nargs="+", default=list(DEFAULT_KAPPAS), help="default: 0.5..2.2, 7 points")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--learners", default="kernel,two-layer,layerwise,joint")
+    parser.add_argument("--learners", default=",".join(LEARNERS), help="comma-separated subset")
+    parser.add_argument("--epochs-coefficient", type=float, default=5.0, help="T = int(c d^1.5) (paper: 5)")
     parser.add_argument("--device", default="cpu")
-    args = parser.parse_args()
+    batch = parser.add_mutually_exclusive_group()
+    batch.add_argument("--no-batch", action="store_true", help="train seeds one at a time (batch_seeds=False)")
+    batch.add_argument("--compare", action="store_true", help="run batched and unbatched seeds, print the ratios")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the CSVs (default benchmarks/results)")
+    parser.add_argument("--matmul-seconds", type=float, default=0.05, help="length of one matmul timing (best of 5)")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds allowed per worker process")
+    parser.add_argument("--in-process", action="store_true",
+                        help="measure in this process (smoke tests only: peak memories then mix)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    return parser
 
-    target = hl.sight(args.d)
-    learners = hl.standard_learners(args.d, args.kappas)
-    learners = {k: v for k, v in learners.items() if k in args.learners.split(",")}
-    tasks = hl.make_tasks(target, learners, args.kappas, args.seeds, device=args.device)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
-    n_max = hl.integer_power(args.d, max(args.kappas))
-    layer = learners.get("layerwise") or learners.get("joint")
-    if layer is not None:
-        m = int(0.7 * n_max)
-        limit = matmul_gflops(m, layer.width1, layer.width2, device=args.device)
-        print(f"matmul limit on the second-layer shape ({m} x {layer.width1} @ {layer.width1} x {layer.width2}): "
-              f"{limit:.1f} GFLOP/s")
-    square = matmul_gflops(2048, 2048, 2048, repeats=5, device=args.device)
-    print(f"matmul limit, 2048^3: {square:.1f} GFLOP/s")
 
-    start = time.perf_counter()
-    result = hl.run_sweep(tasks)
-    wall = time.perf_counter() - start
-    rows = []
-    for r in result.results:
-        rows.append(dict(learner=r.task.learner, seconds=r.seconds, gflop=training_flops(r.task) / 1e9))
-    per = pd.DataFrame(rows).groupby("learner").sum()
-    per["GFLOP/s"] = per.gflop / per.seconds
-    print(per.round(2).to_string())
-    total = per.gflop.sum()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"sweep: {len(tasks)} tasks in {wall:.1f} s; {total:.0f} GFLOP at {total / wall:.1f} GFLOP/s "
-          f"({100 * total / wall / square:.0f}% of the 2048^3 matmul limit); peak memory {peak_mb:.0f} MB")
-    if math.isfinite(total):
-        print(result.summary().pivot(index="kappa", columns="learner", values="median").round(3).to_string())
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.worker:
+        common.emit(worker(json.loads(args.worker)))
+        return 0
+    learners = [x.strip() for x in args.learners.split(",") if x.strip()]
+    if not learners or any(x not in LEARNERS for x in learners):
+        raise SystemExit(f"--learners must be a subset of {','.join(LEARNERS)}, got {args.learners!r}")
+    out = common.out_dir(args.out)
+    spec = dict(d=args.d, kappas=args.kappas, seeds=args.seeds, epochs_coefficient=args.epochs_coefficient,
+                device=args.device, learners=learners, matmul_seconds=args.matmul_seconds)
+    paths = ["batched", "unbatched"] if args.compare else ["unbatched"] if args.no_batch else ["batched"]
+    if not common.supports_batch_seeds() and "batched" in paths:
+        paths = ["unbatched"]
+        print("note: hl.run_sweep has no batch_seeds yet: every path trains seeds one at a time")
+    print(common.environment_line(args.device))
+    tasks = make_tasks(spec)
+    flops = {name: sum(task_flops(t).total for t in tasks if t.learner == name) for name in learners}
+    print(f"sweep: d = {args.d}, κ = {', '.join(f'{k:g}' for k in args.kappas)}, {args.seeds} seeds, "
+          f"{len(tasks)} tasks, {sum(flops.values()) / 1e9:.1f} GFLOP (model), epochs coefficient {args.epochs_coefficient:g}")
+    script = Path(__file__).resolve()
+    if args.in_process:
+        base = common.baseline_result()["peak_mb"]
+        print("in-process: peak memories below include every earlier measurement")
+    else:
+        base = common.baseline_rss(script)
+    print(f"peak memory of a process that only imports torch and hight_lite: {base:.0f} MB")
+
+    rows, shapes, results = [], [], {}
+    for learner in learners:
+        for path in paths:                                      # alternate paths: the same noise for both
+            job = dict(spec, learner=learner, batched=path == "batched")
+            res = dict(status="ok", **worker(job)) if args.in_process else common.run_worker(script, job, args.timeout)
+            results[path, learner] = res
+            if res["status"] != "ok":
+                print(f"{learner} ({path}): {res['status']}")
+                rows.append(dict(path=path, learner=learner, status=res["status"]))
+                continue
+            limit = res["limit"]
+            gflop = flops[learner] / 1e9
+            rows.append(dict(
+                path=path, learner=learner, status="ok", tasks=sum(t.learner == learner for t in tasks),
+                seconds=res["seconds"], gflop=gflop, gflops=gflop / res["seconds"], peak_limit=limit["peak"],
+                matched_limit=limit["matched"], peak_mb=res["peak_mb"], diverged=res["diverged"],
+            ))
+            shapes += [dict(path=path, learner=learner, **s) for s in limit["shapes"]]
+            print(f"  {learner:9s} {path:9s} {res['seconds']:8.1f} s  {gflop / res['seconds']:7.1f} GFLOP/s  "
+                  f"(peak matmul {limit['peak']:.1f})  {res['peak_mb']:.0f} MB")
+    table = pd.DataFrame(rows)
+    ok = table[table.status == "ok"].copy()
+    totals = []
+    machine_peak = ok.peak_limit.max() if len(ok) else math.nan      # the best rate any worker measured
+    for path, group in ok.groupby("path", sort=False):
+        seconds, gflop = group.seconds.sum(), group.gflop.sum()
+        trained = group[group.matched_limit.notna()]
+        matched = trained.gflop.sum() / (trained.gflop / trained.matched_limit).sum() if len(trained) else math.nan
+        totals.append(dict(path=path, learner="ALL", status="ok", tasks=group.tasks.sum(), seconds=seconds, gflop=gflop,
+                           gflops=gflop / seconds, peak_limit=machine_peak, matched_limit=matched,
+                           peak_mb=group.peak_mb.max(), diverged=group.diverged.sum()))
+    table = pd.concat([table, pd.DataFrame(totals)], ignore_index=True)
+    if "gflops" in table:
+        table["% of peak"] = 100 * table.gflops / table.peak_limit
+        table["% of matched"] = 100 * table.gflops / table.matched_limit
+    print()
+    print(table.drop(columns=["status"]).round(2).to_string(index=False))
+    table.to_csv(out / "bench_sweep.csv", index=False)
+    pd.DataFrame(shapes).to_csv(out / "bench_sweep_matmul.csv", index=False)
+
+    if len(paths) == 2 and len(ok):
+        print("\nbatched vs unbatched seeds (same run):")
+        for learner in learners:
+            a, b = results.get(("batched", learner)), results.get(("unbatched", learner))
+            if a and b and a["status"] == b["status"] == "ok":
+                ea = {(k, s): v for k, s, v in a["test_errors"]}
+                diff = max(abs(ea[k, s] - v) for k, s, v in b["test_errors"] if not (math.isnan(v) or math.isnan(ea[k, s])))
+                print(f"  {learner:9s} unbatched / batched time = {b['seconds'] / a['seconds']:.2f}, "
+                      f"max |Δ test error| = {diff:.2e}")
+    medians = {learner: pd.DataFrame(res["test_errors"], columns=["kappa", "seed", "value"]).groupby("kappa").value.median()
+               for (path, learner), res in results.items() if path == paths[0] and res["status"] == "ok"}
+    if medians:
+        print(f"\nmedian test error over seeds ({paths[0]}):")
+        print(pd.DataFrame(medians).round(3).to_string())
+    total = table[table.learner == "ALL"]
+    for _, row in total.iterrows():
+        print(f"\n{row.path}: {row.tasks:.0f} tasks in {row.seconds:.1f} s, {row.gflop:.1f} GFLOP at {row.gflops:.1f} GFLOP/s "
+              f"= {row['% of peak']:.0f} % of the measured matmul peak ({row.peak_limit:.1f} GFLOP/s; goal ≥ 60 %); "
+              f"peak memory {row.peak_mb:.0f} MB")
+    print(f"tables: {out / 'bench_sweep.csv'}, {out / 'bench_sweep_matmul.csv'}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

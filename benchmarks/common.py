@@ -1,0 +1,154 @@
+"""What every benchmark shares: the matmul limit, peak memory, fresh worker processes, batched seeds.
+
+* :func:`matmul_gflops` times ``torch.matmul`` on one shape (best of a few repeats), in the
+  calling process with its threads: the limit the training loops are compared with.
+* :func:`peak_rss_bytes` is the peak resident memory of this process (``ru_maxrss``);
+  tracemalloc does not see torch's allocations, RSS does.
+* :func:`run_worker` runs a script's ``--worker SPEC`` mode in a fresh interpreter, so that
+  each measurement's peak memory is its own, and returns the JSON it printed.
+* :func:`run_sweep` passes ``batch_seeds`` to :func:`hight_lite.run_sweep` only when this
+  version of the package has it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+import hight_lite as hl
+
+RESULT_PREFIX = "BENCH_RESULT "
+DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+
+
+def supports_batch_seeds() -> bool:
+    """Whether :func:`hight_lite.run_sweep` takes ``batch_seeds`` (batched seeds landed)."""
+    return "batch_seeds" in inspect.signature(hl.run_sweep).parameters
+
+
+def run_sweep(tasks, batched: bool, **kwargs):
+    """:func:`hight_lite.run_sweep`, with ``batch_seeds=batched`` when the package supports it."""
+    if supports_batch_seeds():
+        kwargs["batch_seeds"] = batched
+    return hl.run_sweep(tasks, **kwargs)
+
+
+def synchronize(device: str) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+def matmul_gflops(M: int, K: int, N: int, device: str = "cpu", dtype=torch.float32, repeats: int = 5,
+                  seconds: float = 0.05) -> float:
+    """Best measured GFLOP/s of ``(M × K) @ (K × N)`` over ``repeats`` timings of about ``seconds`` each."""
+    a = torch.randn(M, K, device=device, dtype=dtype)
+    b = torch.randn(K, N, device=device, dtype=dtype)
+    out = torch.empty(M, N, device=device, dtype=dtype)
+    torch.matmul(a, b, out=out)                                           # warm-up, and a first estimate
+    synchronize(device)
+    start = time.perf_counter()
+    torch.matmul(a, b, out=out)
+    synchronize(device)
+    once = max(time.perf_counter() - start, 1e-7)
+    iterations = max(1, min(10_000, int(seconds / once)))
+    best = float("inf")
+    for _ in range(repeats):
+        synchronize(device)
+        start = time.perf_counter()
+        for _ in range(iterations):
+            torch.matmul(a, b, out=out)
+        synchronize(device)
+        best = min(best, (time.perf_counter() - start) / iterations)
+    return 2.0 * M * K * N / best / 1e9
+
+
+def step_shapes(flop_counts) -> dict[tuple[int, int, int], float]:
+    """The distinct matrix-matrix products of the training steps of some tasks, with their total flops."""
+    shapes: dict[tuple[int, int, int], float] = {}
+    for count in flop_counts:
+        for steps, products in count.step_products.values():
+            for p in products:
+                if not p.is_vector:
+                    key = (p.M, p.K, p.N)
+                    shapes[key] = shapes.get(key, 0.0) + p.flops * steps
+    return shapes
+
+
+def matmul_limit(shapes: dict[tuple[int, int, int], float], device: str = "cpu", dtype=torch.float32,
+                 seconds: float = 0.05) -> dict:
+    """Measured GFLOP/s of every shape, the best of them (``peak``) and the flop-weighted limit.
+
+    ``matched`` is the throughput of the training steps if every one of their products ran
+    as fast as ``torch.matmul`` runs it alone: total flops over :math:`\\sum_s F_s / R_s`.
+    """
+    rates = {shape: matmul_gflops(*shape, device=device, dtype=dtype, seconds=seconds) for shape in shapes}
+    total = sum(shapes.values())
+    seconds = sum(f / (rates[s] * 1e9) for s, f in shapes.items())
+    square = matmul_gflops(1024, 1024, 1024, device=device, dtype=dtype, seconds=seconds)
+    return dict(
+        shapes=[dict(M=s[0], K=s[1], N=s[2], share=f / total if total else 0.0, gflops=rates[s]) for s, f in shapes.items()],
+        peak=max([square, *rates.values()]), square_1024=square,
+        matched=total / seconds / 1e9 if seconds > 0 else float("nan"),
+    )
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident memory of this process so far (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
+
+
+def emit(result: dict) -> None:
+    """Print a worker's result as the last line of its output."""
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
+
+
+def run_worker(script: str | Path, spec: dict, timeout: float | None = None) -> dict:
+    """Run ``python SCRIPT --worker SPEC`` in a fresh process; return its result (or ``status``).
+
+    The worker inherits the environment (threads: ``OMP_NUM_THREADS``); its stderr (progress,
+    warnings) goes to ours. A worker that fails or runs past ``timeout`` seconds returns
+    ``{"status": "failed" | "timeout", ...}``.
+    """
+    command = [sys.executable, str(script), "--worker", json.dumps(spec)]
+    try:
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return dict(status="timeout", timeout=timeout)
+    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    if done.returncode != 0 or not lines:
+        return dict(status="failed", returncode=done.returncode, stdout_tail=done.stdout[-2000:])
+    return dict(status="ok", **json.loads(lines[-1][len(RESULT_PREFIX):]))
+
+
+def baseline_rss(script: str | Path) -> float:
+    """Peak memory (MB) of a fresh process that only imports torch and hight_lite."""
+    result = run_worker(script, dict(kind="baseline"), timeout=300)
+    return result.get("peak_mb", float("nan"))
+
+
+def baseline_result() -> dict:
+    return dict(peak_mb=peak_rss_bytes() / 2**20)
+
+
+def environment_line(device: str = "cpu") -> str:
+    """torch version, threads, device and whether batched seeds are available."""
+    threads = torch.get_num_threads()
+    omp = os.environ.get("OMP_NUM_THREADS", "unset")
+    name = torch.cuda.get_device_name() if torch.device(device).type == "cuda" and torch.cuda.is_available() else device
+    return (f"torch {torch.__version__}, {threads} threads (OMP_NUM_THREADS={omp}), device {name}, "
+            f"hight_lite {hl.__version__}, batched seeds {'available' if supports_batch_seeds() else 'not in run_sweep yet'}")
+
+
+def out_dir(path: str | Path | None) -> Path:
+    folder = Path(path) if path is not None else DEFAULT_OUT
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
