@@ -289,6 +289,9 @@ def convert(nb: nbformat.NotebookNode, name: str = "notebook") -> Conversion:
         if after is not None:
             cells.append(after)
         i = end_cell + 1
+    if (nb.nbformat, nb.nbformat_minor) < (4, 5):   # cell ids exist from nbformat 4.5 on
+        for cell in cells:
+            cell.pop("id", None)
     out.cells = cells
 
     dependencies: dict[str, list[str]] = {}

@@ -75,7 +75,7 @@ def test_solutions_are_replaced_by_one_stub_each(generated, path):
     # every other cell is the book's, unchanged and in order
     assert [dict(c) for c in student.cells if c not in stubs] == without_solutions(book)
     assert student.metadata == book.metadata
-    ids = [c.id for c in student.cells]
+    ids = [c["id"] for c in student.cells if "id" in c]
     assert len(set(ids)) == len(ids)
 
 
@@ -108,6 +108,17 @@ def test_toy_notebook_conversion_and_dependencies():
     # y, helper and z come from the first solution and are read later; v is a comprehension variable
     assert result.dependencies == {"ex-toy-1": ["helper", "y", "z"]}
     nbformat.validate(result.notebook)
+
+
+def test_old_notebooks_without_cell_ids_stay_valid():
+    nb = toy_notebook()
+    nb.nbformat_minor = 4
+    for cell in nb.cells:
+        del cell["id"]
+    nbformat.validate(nb)
+    result = students.convert(nb, "toy")
+    nbformat.validate(result.notebook)
+    assert all("id" not in cell for cell in result.notebook.cells)
 
 
 def test_unpaired_markers_are_errors():
