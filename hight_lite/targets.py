@@ -229,6 +229,9 @@ class TargetSample:
         samples = list(samples)
         if not samples or not all(isinstance(s, TargetSample) for s in samples):
             raise ValueError("samples must be a non-empty sequence of TargetSample")
+        shapes = {(tuple(s.x.shape), tuple(tuple(level.shape) for level in s.levels)) for s in samples}
+        if len(shapes) != 1:
+            raise ValueError(f"samples must all have the same shapes (n, d and levels) to be stacked, got {sorted(shapes)}")
         return cls(
             x=torch.stack([s.x for s in samples]),
             y=torch.stack([s.y for s in samples]),

@@ -44,6 +44,7 @@ from .training import (
     check_nonnegative,
     check_positive,
     check_positive_int,
+    check_seed_batch,
     checkpoint_steps,
     gather_rows,
 )
@@ -369,17 +370,6 @@ def _stage_samples(train: TargetSample | Sequence[TargetSample]) -> tuple[Target
     return train
 
 
-def _check_batch(train, generators, targets, validation) -> None:
-    seeds = len(train)
-    if seeds < 1:
-        raise ValueError("train must hold at least one entry (one per seed)")
-    if len(generators) != seeds:
-        raise ValueError(f"generators must hold one generator per seed ({seeds}), got {len(generators)}")
-    for name, values in (("targets", targets), ("validation", validation)):
-        if values is not None and len(values) != seeds:
-            raise ValueError(f"{name} must hold one entry per seed ({seeds}), got {len(values)}")
-
-
 def _stack_optional(samples: Sequence[TargetSample] | None) -> TargetSample | None:
     return None if samples is None else TargetSample.stack(samples)
 
@@ -434,7 +424,7 @@ def train_layerwise_batch(
     gives for it alone. All seeds must share ``n``, ``d``, dtype and device.
     """
     seeds = len(train)
-    _check_batch(train, generators, targets, validation)
+    check_seed_batch(train, generators, targets, validation)
     per_seed = [_stage_samples(t) for t in train]
     s1, s2, s3 = (TargetSample.stack(stage) for stage in zip(*per_seed))  # each (S, n, ...)
     d = s1.x.shape[-1]
@@ -528,7 +518,7 @@ def train_joint_batch(
 ) -> list[ThreeLayerResult]:
     """Joint training of ``S`` seeds as one batched computation (entry ``s`` of each argument is seed ``s``)."""
     seeds = len(train)
-    _check_batch(train, generators, targets, validation)
+    check_seed_batch(train, generators, targets, validation)
     data = TargetSample.stack(train)
     d = data.x.shape[-1]
     dtype, device = data.x.dtype, data.x.device

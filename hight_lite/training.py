@@ -101,6 +101,18 @@ def gather_rows(values: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return values[seeds, idx]
 
 
+def check_seed_batch(train, generators, targets=None, validation=None) -> None:
+    """The per-seed arguments of a batched learner must line up: one entry per seed in each."""
+    seeds = len(train)
+    if seeds < 1:
+        raise ValueError("train must hold at least one entry (one per seed)")
+    if len(generators) != seeds:
+        raise ValueError(f"generators must hold one generator per seed ({seeds}), got {len(generators)}")
+    for name, values in (("targets", targets), ("validation", validation)):
+        if values is not None and len(values) != seeds:
+            raise ValueError(f"{name} must hold one entry per seed ({seeds}), got {len(values)}")
+
+
 class DivergenceWatch:
     """Remembers, per seed, the first step whose loss was not finite, without a host sync per step.
 

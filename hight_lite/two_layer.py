@@ -34,6 +34,7 @@ from .training import (
     check_nonnegative,
     check_positive,
     check_positive_int,
+    check_seed_batch,
     checkpoint_steps,
     gather_rows,
 )
@@ -216,7 +217,7 @@ def train_two_layer_batch(
     being recorded (its record says where); the others go on.
     """
     seeds = len(train)
-    _check_batch(train, generators, targets, validation)
+    check_seed_batch(train, generators, targets, validation)
     stacked = TargetSample.stack(train)
     x, y = stacked.x, stacked.y  # (S, n, d), (S, n)
     val = TargetSample.stack(validation) if validation is not None else None
@@ -268,18 +269,3 @@ def train_two_layer_batch(
         net.w2 = ridge_solve(features, y, config.ridge)
         log("readout", config.steps)
     return [TwoLayerResult(net.select(s), records[s], config) for s in range(seeds)]
-
-
-def _check_batch(train, generators, targets, validation) -> None:
-    """The per-seed arguments of a batched learner must line up."""
-    seeds = len(train)
-    if seeds < 1:
-        raise ValueError("train must hold at least one sample (one per seed)")
-    if len(generators) != seeds:
-        raise ValueError(f"generators must hold one generator per seed ({seeds}), got {len(generators)}")
-    for name, values in (("targets", targets), ("validation", validation)):
-        if values is not None and len(values) != seeds:
-            raise ValueError(f"{name} must hold one entry per seed ({seeds}), got {len(values)}")
-    shapes = {tuple(t.x.shape) for t in train}
-    if len(shapes) != 1:
-        raise ValueError(f"every seed's training sample must have the same shape (n, d), got {sorted(shapes)}")

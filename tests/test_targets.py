@@ -182,3 +182,13 @@ def test_standardized_levels_are_near_unit_variance_and_centred():
     assert float(h2.var()) == pytest.approx(1.0, abs=0.03)
     assert abs(float(h2.mean())) < 0.02
     assert hl.gaussian_limit_variances(cfg) == pytest.approx((1.0, 1.0, 2 / 3))
+
+
+def test_stacked_samples_select_back_and_must_match():
+    target = hl.sight(16).build(torch.Generator().manual_seed(0))
+    a, b = (target.sample(20, torch.Generator().manual_seed(s)) for s in (1, 2))
+    stacked = hl.TargetSample.stack([a, b])
+    assert stacked.x.shape == (2, 20, 16) and stacked.h.shape == (2, 20, 1)
+    torch.testing.assert_close(stacked.select(1).y, b.y)
+    with pytest.raises(ValueError, match="same shapes"):
+        hl.TargetSample.stack([a, target.sample(21, torch.Generator().manual_seed(3))])
