@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             a, b = results.get(("batched", learner)), results.get(("unbatched", learner))
             if a and b and a["status"] == b["status"] == "ok":
                 ea = {(k, s): v for k, s, v in a["test_errors"]}
-                diff = max(abs(ea[k, s] - v) for k, s, v in b["test_errors"] if not (math.isnan(v) or math.isnan(ea[k, s])))
+                diff = max((abs(ea[k, s] - v) for k, s, v in b["test_errors"] if not (math.isnan(v) or math.isnan(ea[k, s]))),
+                           default=math.nan)
                 print(f"  {learner:9s} unbatched / batched time = {b['seconds'] / a['seconds']:.2f}, "
                       f"max |Δ test error| = {diff:.2e}")
     medians = {learner: pd.DataFrame(res["test_errors"], columns=["kappa", "seed", "value"]).groupby("kappa").value.median()

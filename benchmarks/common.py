@@ -34,8 +34,11 @@ def supports_batch_seeds() -> bool:
     return "batch_seeds" in inspect.signature(hl.run_sweep).parameters
 
 
-def run_sweep(tasks, batched: bool, **kwargs):
-    """:func:`hight_lite.run_sweep`, with ``batch_seeds=batched`` when the package supports it."""
+def run_sweep(tasks, batched: bool | int, **kwargs):
+    """:func:`hight_lite.run_sweep`, with ``batch_seeds=batched`` when the package supports it.
+
+    ``batched``: ``True`` (each cell's seeds together), ``False`` (one at a time) or a cap.
+    """
     if supports_batch_seeds():
         kwargs["batch_seeds"] = batched
     return hl.run_sweep(tasks, **kwargs)

@@ -50,11 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--learners", default=",".join(LEARNERS), help="comma-separated subset")
     parser.add_argument("--seeds", type=int, default=None, help="override the preset's number of seeds")
     parser.add_argument("--no-batch", action="store_true", help="train seeds one at a time")
+    parser.add_argument("--seeds-per-batch", type=int, default=0, help="cap the seeds trained together (0: all)")
     parser.add_argument("--no-cache", action="store_true", help="recompute every task (no OUT/cache)")
     parser.add_argument("--no-figures", action="store_true", help="skip the figures")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     parser.add_argument("--tf32", action="store_true",
-                        help="allow TF32 matmuls on the GPU (faster, about 1e-3 relative error; cached apart)")
+                        help="allow TF32 matmuls on the GPU (Task(tf32=True): faster, about 3 digits)")
     parser.add_argument("--matmul-seconds", type=float, default=0.05, help="length of one matmul timing (best of 5)")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and its flops; train nothing")
     return parser
@@ -98,14 +99,16 @@ def main(argv: list[str] | None = None) -> int:
     target = hl.sight(preset.d_train, epsilon=EPSILON)
     configs = {k: v for k, v in hl.standard_learners(preset.d_train, preset.kappas, preset.epochs_coefficient).items()
                if k in learners}
-    tasks = {k: hl.make_tasks(target, {k: c}, preset.kappas, seeds, n_test=preset.n_test, device=args.device)
+    if args.tf32 and torch.device(args.device).type != "cuda":
+        print("gpu_paper.py: error: --tf32 applies to CUDA devices only", file=sys.stderr)
+        return 2
+    tasks = {k: hl.make_tasks(target, {k: c}, preset.kappas, seeds, n_test=preset.n_test, device=args.device,
+                              tf32=args.tf32)
              for k, c in configs.items()}
     counts = {k: [task_flops(t) for t in ts] for k, ts in tasks.items()}
-    batched = not args.no_batch and common.supports_batch_seeds()
+    batched = (args.seeds_per_batch or True) if not args.no_batch and common.supports_batch_seeds() else False
     print(common.environment_line(args.device) if not problem else f"torch {torch.__version__}; {problem}")
     if torch.device(args.device).type == "cuda" and not problem:
-        torch.backends.cuda.matmul.allow_tf32 = args.tf32
-        torch.backends.cudnn.allow_tf32 = args.tf32
         print(f"TF32 matmuls {'allowed (--tf32)' if args.tf32 else 'off: float32 throughout'}")
     total_tasks = sum(len(ts) for ts in tasks.values())
     print(f"preset {preset.name}: d = {preset.d_train}, {len(preset.kappas)} κ from {min(preset.kappas)} to "
@@ -118,7 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     # the matmul limit: the training steps' shapes at the three largest κ (most of the work)
     top = sorted(preset.kappas)[-3:]
     shapes = common.step_shapes([c for k in counts for c, t in zip(counts[k], tasks[k]) if t.kappa in top and t.seed == 0])
-    limit = None if problem else common.matmul_limit(shapes, args.device, seconds=args.matmul_seconds)
+    limit = None
+    if not problem:
+        tf32_before = torch.backends.cuda.matmul.allow_tf32
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32          # the limit in the precision of the run
+        try:
+            limit = common.matmul_limit(shapes, args.device, seconds=args.matmul_seconds)
+        finally:
+            torch.backends.cuda.matmul.allow_tf32 = tf32_before
     if limit is not None:
         print(f"matmul limit on {args.device}: peak {limit['peak']:.0f} GFLOP/s, matched to the steps' shapes "
               f"{limit['matched']:.0f} GFLOP/s; at the peak the whole preset needs at least "
@@ -127,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     args.out.mkdir(parents=True, exist_ok=True)
-    cache_dir = None if args.no_cache else args.out / ("cache_tf32" if args.tf32 else "cache")
+    cache_dir = None if args.no_cache else args.out / "cache"            # keyed by the task, TF32 included
     cache = hl.ResultCache(cache_dir) if cache_dir else None
     cuda = torch.device(args.device).type == "cuda"
     rows, results = [], []
