@@ -57,7 +57,7 @@ from typing import Literal, Sequence
 
 import torch
 
-from .metrics import first_layer_overlap, mse
+from .metrics import first_layer_overlap, mse, random_second_layer_overlap
 from .ridge import check_ridge, ridge_solve
 from .targets import HierarchicalTarget, TargetSample
 from .training import (
@@ -77,6 +77,7 @@ __all__ = [
     "DeepNetwork",
     "deep_layer_gradient",
     "level_overlap",
+    "random_level_overlap",
     "train_deep_layerwise",
 ]
 
@@ -392,6 +393,17 @@ def level_overlap(preactivations: torch.Tensor, level: torch.Tensor, branches: i
     h = level / level.norm(dim=0, keepdim=True).clamp_min(tiny)
     cos2 = (u.T @ h).pow(2)  # (p, r * D)
     return cos2.reshape(cos2.shape[0], branches, -1).sum(-1).mean(0).sqrt()
+
+
+def random_level_overlap(components: int, n_probe: int) -> float:
+    r""":math:`\sqrt{D_\ell/n_\mathrm{probe}}`: the typical :func:`level_overlap` of units unrelated to a level.
+
+    Each of the ``components`` (per branch) contributes a squared cosine of about
+    :math:`1/n_\mathrm{probe}`; for one component this is
+    :func:`hight_lite.metrics.random_second_layer_overlap`.
+    """
+    check_positive_int(components, "components")
+    return math.sqrt(components) * random_second_layer_overlap(n_probe)
 
 
 def _stage_samples(train, stages: int) -> tuple[TargetSample, ...]:

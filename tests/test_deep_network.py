@@ -133,8 +133,10 @@ def test_overlaps_at_initialisation_are_at_their_random_levels():
     first = hl.train_deep_layerwise(train, config, gen(2), target=target, n_probe=n_probe).record.rows[0]
     assert first["overlap_W_0"] == pytest.approx(hl.random_first_layer_overlap(64, 16), rel=0.1)
     # units unrelated to a level: the squared cosines with its D components add up to about D / n_probe
+    assert hl.random_level_overlap(1, n_probe) == hl.random_second_layer_overlap(n_probe)
     for level, width in ((2, 4), (3, 1)):
-        random = math.sqrt(width / n_probe)
+        random = hl.random_level_overlap(width, n_probe)
+        assert random == pytest.approx(math.sqrt(width / n_probe))
         assert 0.5 * random < first[f"overlap_h{level}_0"] < 3 * random, level
 
 
