@@ -32,7 +32,7 @@ import hight_lite as hl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
-from flops import task_flops  # noqa: E402
+from hight_lite.costs import task_flops  # noqa: E402
 
 LEARNERS = ("kernel", "two-layer", "layerwise", "joint")
 

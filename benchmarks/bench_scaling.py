@@ -1,7 +1,7 @@
 """Benchmark: the cost of one task against d and κ, per learner (a table and a plot).
 
 Each (d, κ, learner) point trains one task (seed 0, overlaps recorded) in a fresh process and
-records its wall time, peak memory, floating-point work (``benchmarks/flops.py``), achieved
+records its wall time, peak memory, floating-point work (``hight_lite/costs.py``), achieved
 GFLOP/s and the ``torch.matmul`` rate of its largest training product, measured in the same
 process. Widths are those of a sweep whose largest κ is ``--sweep-kappa-max`` (the paper's
 2.2: ``p₁ = ⌊d^{2.2·0.9}⌋`` at every κ), so a row is the cost of that cell of the paper's
@@ -34,7 +34,7 @@ import hight_lite as hl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
-from flops import task_flops, tasks_table  # noqa: E402
+from hight_lite.costs import task_flops, tasks_table  # noqa: E402
 
 LEARNERS = ("kernel", "two-layer", "layerwise", "joint")
 

@@ -3,7 +3,7 @@
 Runs κ × seeds on the main SIGHT example for each learner (kernel, two-layer, layerwise,
 joint; overlaps recorded as in the book), each learner in a fresh process so that its peak
 memory is its own, and prints per learner: wall time, peak memory, the floating-point work
-(from the shapes, ``benchmarks/flops.py``), the achieved GFLOP/s, and two limits measured in
+(from the shapes, ``hight_lite/costs.py``), the achieved GFLOP/s, and two limits measured in
 the same process with the same threads just before the sweep: ``peak``, the best
 ``torch.matmul`` rate over the training steps' shapes and a 1024³ product, and ``matched``,
 the rate the training steps would reach if each of their products ran as fast as
@@ -34,7 +34,7 @@ import hight_lite as hl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
-from flops import task_flops  # noqa: E402
+from hight_lite.costs import task_flops  # noqa: E402
 
 LEARNERS = ("kernel", "two-layer", "layerwise", "joint")
 DEFAULT_KAPPAS = tuple(round(float(k), 4) for k in np.linspace(0.5, 2.2, 7))
@@ -99,9 +99,6 @@ def main(argv: list[str] | None = None) -> int:
     spec = dict(d=args.d, kappas=args.kappas, seeds=args.seeds, epochs_coefficient=args.epochs_coefficient,
                 device=args.device, learners=learners, matmul_seconds=args.matmul_seconds)
     paths = ["batched", "unbatched"] if args.compare else ["unbatched"] if args.no_batch else ["batched"]
-    if not common.supports_batch_seeds() and "batched" in paths:
-        paths = ["unbatched"]
-        print("note: hl.run_sweep has no batch_seeds yet: every path trains seeds one at a time")
     print(common.environment_line(args.device))
     tasks = make_tasks(spec)
     flops = {name: sum(task_flops(t).total for t in tasks if t.learner == name) for name in learners}

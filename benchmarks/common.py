@@ -1,18 +1,16 @@
 """What every benchmark shares: the matmul limit, peak memory, fresh worker processes, batched seeds.
 
-* :func:`matmul_gflops` times ``torch.matmul`` on one shape (best of a few repeats), in the
-  calling process with its threads: the limit the training loops are compared with.
+* :func:`matmul_limit` times ``torch.matmul`` (:func:`hight_lite.matmul_gflops`) on the
+  training loops' shapes, in the calling process with its threads: the limit the training
+  loops are compared with.
 * :func:`peak_rss_bytes` is the peak resident memory of this process (``ru_maxrss``);
   tracemalloc does not see torch's allocations, RSS does.
 * :func:`run_worker` runs a script's ``--worker SPEC`` mode in a fresh interpreter, so that
   each measurement's peak memory is its own, and returns the JSON it printed.
-* :func:`run_sweep` passes ``batch_seeds`` to :func:`hight_lite.run_sweep` only when this
-  version of the package has it.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import resource
@@ -24,53 +22,20 @@ from pathlib import Path
 import torch
 
 import hight_lite as hl
+from hight_lite.costs import matmul_gflops
 
 RESULT_PREFIX = "BENCH_RESULT "
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
 
-def supports_batch_seeds() -> bool:
-    """Whether :func:`hight_lite.run_sweep` takes ``batch_seeds`` (batched seeds landed)."""
-    return "batch_seeds" in inspect.signature(hl.run_sweep).parameters
-
-
 def run_sweep(tasks, batched: bool | int, **kwargs):
-    """:func:`hight_lite.run_sweep`, with ``batch_seeds=batched`` when the package supports it.
-
-    ``batched``: ``True`` (each cell's seeds together), ``False`` (one at a time) or a cap.
-    """
-    if supports_batch_seeds():
-        kwargs["batch_seeds"] = batched
-    return hl.run_sweep(tasks, **kwargs)
+    """:func:`hight_lite.run_sweep` with ``batch_seeds=batched``: ``True`` (each cell's seeds together), ``False`` or a cap."""
+    return hl.run_sweep(tasks, batch_seeds=batched, **kwargs)
 
 
 def synchronize(device: str) -> None:
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize()
-
-
-def matmul_gflops(M: int, K: int, N: int, device: str = "cpu", dtype=torch.float32, repeats: int = 5,
-                  seconds: float = 0.05) -> float:
-    """Best measured GFLOP/s of ``(M × K) @ (K × N)`` over ``repeats`` timings of about ``seconds`` each."""
-    a = torch.randn(M, K, device=device, dtype=dtype)
-    b = torch.randn(K, N, device=device, dtype=dtype)
-    out = torch.empty(M, N, device=device, dtype=dtype)
-    torch.matmul(a, b, out=out)                                           # warm-up, and a first estimate
-    synchronize(device)
-    start = time.perf_counter()
-    torch.matmul(a, b, out=out)
-    synchronize(device)
-    once = max(time.perf_counter() - start, 1e-7)
-    iterations = max(1, min(10_000, int(seconds / once)))
-    best = float("inf")
-    for _ in range(repeats):
-        synchronize(device)
-        start = time.perf_counter()
-        for _ in range(iterations):
-            torch.matmul(a, b, out=out)
-        synchronize(device)
-        best = min(best, (time.perf_counter() - start) / iterations)
-    return 2.0 * M * K * N / best / 1e9
 
 
 def step_shapes(flop_counts) -> dict[tuple[int, int, int], float]:
@@ -143,12 +108,12 @@ def baseline_result() -> dict:
 
 
 def environment_line(device: str = "cpu") -> str:
-    """torch version, threads, device and whether batched seeds are available."""
+    """torch version, threads and device."""
     threads = torch.get_num_threads()
     omp = os.environ.get("OMP_NUM_THREADS", "unset")
     name = torch.cuda.get_device_name() if torch.device(device).type == "cuda" and torch.cuda.is_available() else device
     return (f"torch {torch.__version__}, {threads} threads (OMP_NUM_THREADS={omp}), device {name}, "
-            f"hight_lite {hl.__version__}, batched seeds {'available' if supports_batch_seeds() else 'not in run_sweep yet'}")
+            f"hight_lite {hl.__version__}")
 
 
 def out_dir(path: str | Path | None) -> Path:

@@ -2,7 +2,7 @@
 
 Runs the ``paper`` preset (d = 64, 15 values of κ from 0.2 to 2.2, 10 seeds; kernel,
 two-layer, layerwise and joint learners with overlaps) on CUDA with batched seeds, then
-prints per learner the wall time, the floating-point work (``benchmarks/flops.py``), the
+prints per learner the wall time, the floating-point work (``hight_lite/costs.py``), the
 achieved GFLOP/s next to the ``torch.matmul`` limit measured on the same GPU (float32, the
 training steps' shapes at the three largest κ), and the peak GPU memory
 (``torch.cuda.max_memory_allocated``). Goal: under 10 minutes on one H200.
@@ -36,7 +36,7 @@ from hight_lite import cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
-from flops import task_flops  # noqa: E402
+from hight_lite.costs import task_flops  # noqa: E402
 
 LEARNERS = ("kernel", "two-layer", "layerwise", "joint")
 EPSILON = 0.5  # the main example's ε₁ (the CLI's default)
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                               tf32=args.tf32)
              for k, c in configs.items()}
     counts = {k: [task_flops(t) for t in ts] for k, ts in tasks.items()}
-    batched = (args.seeds_per_batch or True) if not args.no_batch and common.supports_batch_seeds() else False
+    batched = (args.seeds_per_batch or True) if not args.no_batch else False
     print(common.environment_line(args.device) if not problem else f"torch {torch.__version__}; {problem}")
     if torch.device(args.device).type == "cuda" and not problem:
         print(f"TF32 matmuls {'allowed (--tf32)' if args.tf32 else 'off: float32 throughout'}")

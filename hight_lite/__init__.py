@@ -86,7 +86,8 @@ from .three_layer import (
 )
 from .training import TrainingRecord, checkpoint_steps
 from .two_layer import TwoLayerConfig, TwoLayerNetwork, TwoLayerResult, train_two_layer, train_two_layer_batch
-from . import deep_network, theorem_one
+from . import costs, deep_network, theorem_one
+from .costs import *  # noqa: F401,F403  (names listed in costs.__all__)
 from .deep_network import *  # noqa: F401,F403  (names listed in deep_network.__all__)
 from .theorem_one import *  # noqa: F401,F403  (names listed in theorem_one.__all__)
 
@@ -178,4 +179,4 @@ __all__ = [
     "kappa_threshold",
     "random_second_layer_overlap",
 ]
-__all__ += deep_network.__all__ + theorem_one.__all__
+__all__ += costs.__all__ + deep_network.__all__ + theorem_one.__all__

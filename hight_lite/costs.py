@@ -1,4 +1,4 @@
-r"""The floating-point work of one sweep task, counted from the shapes (the benchmarks' cost model).
+r"""What a sweep task costs: its floating-point work counted from the shapes, and the machine's matmul rate.
 
 Every learner of :mod:`hight_lite` spends its time in matrix products. A product of an
 ``(M × K)`` matrix by a ``(K × N)`` one costs :math:`2MKN` flops (one multiply and one add
@@ -11,7 +11,7 @@ Notation for a task: ``n`` training samples, ``m = max(1, ⌊f n⌋)`` per mini-
 ``d`` inputs, ``D = r ⌊d^{ε₁}⌋`` teacher directions, ``p`` (two-layer) or ``p₁, p₂``
 (three-layer) hidden units, ``n_v`` validation and ``n_t`` test points, ``n_π = 1000``
 probe inputs for :math:`M_h`, ``S = ⌊T/f⌋`` steps for ``T`` epochs and ``C`` checkpoints
-(``len(hl.checkpoint_steps(S, checkpoints))``). Per gradient step:
+(``len(checkpoint_steps(S, checkpoints))``). Per gradient step:
 
 =================  ============================================================
 two-layer          :math:`4mdp + 2mp`
@@ -29,16 +29,28 @@ the probe. The kernel costs :math:`2nD_2^2 + D_2^3/3` in the primal (features of
 Drawing the data costs :math:`2(n + n_v + n_t)dD` (:math:`h_1 = W^\star x`).
 
 The model counts what the package's code does (``hight_lite/{kernels,two_layer,three_layer}.py``);
-``tests/test_benchmarks.py`` checks it against ``torch.utils.flop_counter.FlopCounterMode``.
-A batched run of ``S`` seeds does ``S`` times the work of one.
+``tests/test_costs.py`` checks it against ``torch.utils.flop_counter.FlopCounterMode``.
+A batched run of ``S`` seeds does ``S`` times the work of one. :func:`matmul_gflops` measures
+the rate ``torch.matmul`` reaches on one shape: the limit the benchmarks and chapter 11
+compare training with.
 """
 
 from __future__ import annotations
 
 import inspect
+import time
 from dataclasses import dataclass, field
 
-import hight_lite as hl
+import pandas as pd
+import torch
+
+from .kernels import KernelConfig
+from .sweep import Task
+from .three_layer import LayerwiseConfig, train_layerwise
+from .training import checkpoint_steps
+from .two_layer import TwoLayerConfig
+
+__all__ = ["FlopCount", "Product", "matmul_gflops", "task_flops", "tasks_table"]
 
 
 @dataclass(frozen=True)
@@ -97,11 +109,11 @@ class FlopCount:
 
 
 def _n_probe() -> int:
-    return int(inspect.signature(hl.train_layerwise).parameters["n_probe"].default)
+    return int(inspect.signature(train_layerwise).parameters["n_probe"].default)
 
 
 def _checkpoint_count(steps: int, count: int) -> int:
-    return len(hl.checkpoint_steps(steps, count))
+    return len(checkpoint_steps(steps, count))
 
 
 def _batch(n: int, fraction: float) -> int:
@@ -114,8 +126,8 @@ def _three_layer_forward(rows: int, d: int, p1: int, p2: int, features_known: bo
     return out + [Product(rows, p1, p2), Product(rows, p2, 1)]
 
 
-def _three_layer_log(task: hl.Task, n: int, features_known: bool) -> list[Product]:
-    """One checkpoint of :func:`hl.train_layerwise` / :func:`hl.train_joint`."""
+def _three_layer_log(task: Task, n: int, features_known: bool) -> list[Product]:
+    """One checkpoint of :func:`train_layerwise` / :func:`hl.train_joint`."""
     cfg, d, dim = task.config, task.target.d, task.target.total_widths[0]
     p1, p2, probe = cfg.width1, cfg.width2, _n_probe()
     return (
@@ -127,8 +139,8 @@ def _three_layer_log(task: hl.Task, n: int, features_known: bool) -> list[Produc
     )
 
 
-def task_flops(task: hl.Task) -> FlopCount:
-    """The flops of :func:`hl.run_task` on ``task`` (one seed), by part (see the module docs)."""
+def task_flops(task: Task) -> FlopCount:
+    """The flops of :func:`~hight_lite.sweep.run_task` on ``task`` (one seed), by part (see the module docs)."""
     cfg, d, n = task.config, task.target.d, task.n
     dim = task.target.total_widths[0]
     out = FlopCount()
@@ -138,7 +150,7 @@ def task_flops(task: hl.Task) -> FlopCount:
     out.add("other", [Product(samples, d, dim)])
     out.solve += 2.0 * d * dim**2                                          # QR of the teacher
 
-    if isinstance(cfg, hl.KernelConfig):
+    if isinstance(cfg, KernelConfig):
         primal = cfg.solver == "primal" or (cfg.solver == "auto" and cfg.has_primal and n > cfg.feature_dimension(d))
         if primal:
             big = cfg.feature_dimension(d)
@@ -151,7 +163,7 @@ def task_flops(task: hl.Task) -> FlopCount:
 
     f = cfg.batch_fraction
     m = _batch(n, f)
-    if isinstance(cfg, hl.TwoLayerConfig):
+    if isinstance(cfg, TwoLayerConfig):
         p = cfg.width
         steps = cfg.steps
         per_step = [Product(m, d, p), Product(m, p, 1), Product(p, m, d)]
@@ -169,7 +181,7 @@ def task_flops(task: hl.Task) -> FlopCount:
     p1, p2 = cfg.width1, cfg.width2
     probe = _n_probe()
     out.add("other", [Product(probe, d, dim)])                            # the probe's inputs
-    if isinstance(cfg, hl.LayerwiseConfig):
+    if isinstance(cfg, LayerwiseConfig):
         steps1, steps2 = int(cfg.epochs1 / f), int(cfg.epochs2 / f)
         stage1 = [Product(m, d, p1), Product(m, p1, p2), Product(m, p2, 1), Product(m, p2, p1), Product(p1, m, d)]
         stage2 = [Product(m, p1, p2), Product(m, p2, 1), Product(p2, m, p1)]
@@ -196,13 +208,50 @@ def task_flops(task: hl.Task) -> FlopCount:
     return out
 
 
-def tasks_table(tasks) -> "pd.DataFrame":
+def tasks_table(tasks) -> pd.DataFrame:
     """One row per task: learner, κ, n, seed and its flops by part (columns ``steps ... total``)."""
-    import pandas as pd
-
     rows = []
     for t in tasks:
         c = task_flops(t)
         rows.append(dict(d=t.target.d, learner=t.learner, kappa=t.kappa, n=t.n, seed=t.seed, steps=c.steps,
                          checkpoints=c.checkpoints, other=c.other, solve=c.solve, matmul=c.matmul, total=c.total))
     return pd.DataFrame(rows)
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_gflops(
+    M: int, K: int, N: int, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
+    repeats: int = 5, seconds: float = 0.05,
+) -> float:
+    """Best measured GFLOP/s of ``torch.matmul`` on ``(M × K) @ (K × N)``, with this process's threads.
+
+    Each of ``repeats`` timings runs the product for about ``seconds``; the best is kept
+    (the least disturbed by other work on the machine).
+    """
+    for name, value in (("M", M), ("K", K), ("N", N), ("repeats", repeats)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    device = torch.device(device)
+    a = torch.randn(M, K, device=device, dtype=dtype)
+    b = torch.randn(K, N, device=device, dtype=dtype)
+    out = torch.empty(M, N, device=device, dtype=dtype)
+    torch.matmul(a, b, out=out)  # warm-up
+    _synchronize(device)
+    start = time.perf_counter()
+    torch.matmul(a, b, out=out)
+    _synchronize(device)
+    once = max(time.perf_counter() - start, 1e-7)
+    iterations = max(1, min(10_000, int(seconds / once)))
+    best = float("inf")
+    for _ in range(repeats):
+        _synchronize(device)
+        start = time.perf_counter()
+        for _ in range(iterations):
+            torch.matmul(a, b, out=out)
+        _synchronize(device)
+        best = min(best, (time.perf_counter() - start) / iterations)
+    return 2.0 * M * K * N / best / 1e9
