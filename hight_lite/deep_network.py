@@ -69,6 +69,7 @@ from .training import (
     check_positive_int,
     checkpoint_steps,
     minibatch_indices,
+    rowwise_dot,
 )
 
 __all__ = [
@@ -297,7 +298,7 @@ class DeepNetwork:
         h = features
         for ell in range(layer + 1, self.depth + 1):
             h = torch.relu(self.preactivation(h, ell))
-        return h @ self.readout
+        return rowwise_dot(h, self.readout)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Predictions ``(n,)`` for ``x`` ``(n, d)``."""
@@ -348,7 +349,7 @@ def deep_layer_gradient(
         a = net.preactivation(h, k)
         pres.append(a)
         h = torch.relu(a)
-    error = h @ net.readout - y
+    error = rowwise_dot(h, net.readout) - y
     delta = (error[:, None] * net.readout) * (pres[-1] > 0)
     for k in range(net.depth - 1, layer - 1, -1):  # from layer L-1 down to ℓ
         delta = (delta @ net.weights[k]) * (pres[k - layer] > 0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from .training import check_nonnegative
+from .training import check_nonnegative, rowwise_dot
 
 
 def check_ridge(ridge: float, name: str = "ridge") -> None:
@@ -45,7 +45,7 @@ def ridge_solve(features: torch.Tensor, y: torch.Tensor, ridge: float) -> torch.
     n = features.shape[-2]
     a = gram(features)
     a.diagonal(dim1=-2, dim2=-1).add_(ridge * n)
-    b = features.mT @ y.unsqueeze(-1)
+    b = rowwise_dot(features.mT, y).unsqueeze(-1)
     if ridge > 0:
         factor, info = torch.linalg.cholesky_ex(a)
         if bool((info == 0).all()):

@@ -47,6 +47,7 @@ from .training import (
     check_seed_batch,
     checkpoint_steps,
     gather_rows,
+    rowwise_dot,
 )
 
 GradientNormalization = Literal["reference", "minibatch"]
@@ -246,7 +247,7 @@ class ThreeLayerNetwork:
 
     def readout(self, h2: torch.Tensor) -> torch.Tensor:
         """``w3 · h2`` for second-layer activations ``(..., n, p2)``, giving ``(..., n)``."""
-        return (h2 @ self.w3.unsqueeze(-1)).squeeze(-1)
+        return rowwise_dot(h2, self.w3)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Predictions ``(..., n)`` for ``x`` ``(..., n, d)``."""
@@ -302,7 +303,7 @@ def gradients(
     outer = full_n if full_n is not None else m
     grads: dict[str, torch.Tensor] = {}
     if "w3" in need:
-        grads["w3"] = (h2.mT @ error.unsqueeze(-1)).squeeze(-1) / outer
+        grads["w3"] = rowwise_dot(h2.mT, error) / outer
     grad_pre2 = (error.unsqueeze(-1) * net.w3.unsqueeze(-2)) * (pre2 > 0)
     if "w2" in need:
         grads["w2"] = grad_pre2.mT @ h1 / outer

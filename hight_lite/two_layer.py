@@ -37,6 +37,7 @@ from .training import (
     check_seed_batch,
     checkpoint_steps,
     gather_rows,
+    rowwise_dot,
 )
 
 
@@ -143,7 +144,7 @@ class TwoLayerNetwork:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Predictions ``(..., n)`` for ``x`` ``(..., n, d)``."""
-        return (self.features(x) @ self.w2.unsqueeze(-1)).squeeze(-1)
+        return rowwise_dot(self.features(x), self.w2)
 
 
 def first_layer_gradient(net: TwoLayerNetwork, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -154,7 +155,7 @@ def first_layer_gradient(net: TwoLayerNetwork, x: torch.Tensor, y: torch.Tensor)
     Returns ``(gradient (..., p, d), mean squared error (...))``.
     """
     pre = x @ net.w1.mT + net.b1.unsqueeze(-2)
-    error = (torch.relu(pre) @ net.w2.unsqueeze(-1)).squeeze(-1) - y
+    error = rowwise_dot(torch.relu(pre), net.w2) - y
     grad_pre = (error.unsqueeze(-1) * net.w2.unsqueeze(-2)) * (pre > 0)
     return grad_pre.mT @ x / x.shape[-2], (error**2).mean(-1)
 

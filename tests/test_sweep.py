@@ -183,7 +183,7 @@ ORIGINAL_OMP = os.environ.get("OMP_NUM_THREADS")
 def test_batched_seeds_give_the_same_table(serial, batch_seeds):
     """``serial`` batches every cell's seeds; running them one by one gives the same numbers."""
     other = hl.run_sweep(tasks(), progress=False, batch_seeds=batch_seeds)
-    pd.testing.assert_frame_equal(comparable(other), comparable(serial), rtol=1e-5, atol=1e-6)
+    pd.testing.assert_frame_equal(comparable(other), comparable(serial), check_exact=True)
 
 
 def test_groups_differ_only_in_the_seed():
