@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 from hight_lite.costs import task_flops  # noqa: E402
 
-LEARNERS = ("kernel", "two-layer", "layerwise", "joint")
+LEARNERS = common.LEARNERS
 
 
 def make_tasks(spec: dict) -> list[hl.Task]:
@@ -78,9 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         common.emit(worker(json.loads(args.worker)))
         return 0
-    learners = [x.strip() for x in args.learners.split(",") if x.strip()]
-    if not learners or any(x not in LEARNERS for x in learners):
-        raise SystemExit(f"--learners must be a subset of {','.join(LEARNERS)}, got {args.learners!r}")
+    learners = common.parse_learners(args.learners, LEARNERS)
     out = common.out_dir(args.out)
     script = Path(__file__).resolve()
     print(common.environment_line(args.device))

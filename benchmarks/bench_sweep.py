@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 from hight_lite.costs import task_flops  # noqa: E402
 
-LEARNERS = ("kernel", "two-layer", "layerwise", "joint")
+LEARNERS = common.LEARNERS
 DEFAULT_KAPPAS = tuple(round(float(k), 4) for k in np.linspace(0.5, 2.2, 7))
 
 
@@ -92,9 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         common.emit(worker(json.loads(args.worker)))
         return 0
-    learners = [x.strip() for x in args.learners.split(",") if x.strip()]
-    if not learners or any(x not in LEARNERS for x in learners):
-        raise SystemExit(f"--learners must be a subset of {','.join(LEARNERS)}, got {args.learners!r}")
+    learners = common.parse_learners(args.learners, LEARNERS)
     out = common.out_dir(args.out)
     spec = dict(d=args.d, kappas=args.kappas, seeds=args.seeds, epochs_coefficient=args.epochs_coefficient,
                 device=args.device, learners=learners, matmul_seconds=args.matmul_seconds)

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 import hight_lite as hl
+from hight_lite.cli import LEARNERS  # noqa: F401  (the four learners, in the order of the paper)
 from hight_lite.costs import matmul_gflops
 
 RESULT_PREFIX = "BENCH_RESULT "
@@ -31,6 +32,14 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 def run_sweep(tasks, batched: bool | int, **kwargs):
     """:func:`hight_lite.run_sweep` with ``batch_seeds=batched``: ``True`` (each cell's seeds together), ``False`` or a cap."""
     return hl.run_sweep(tasks, batch_seeds=batched, **kwargs)
+
+
+def parse_learners(text: str, allowed) -> list[str]:
+    """``--learners a,b``: a non-empty subset of ``allowed``, or a one-line exit."""
+    learners = [x.strip() for x in text.split(",") if x.strip()]
+    if not learners or any(x not in allowed for x in learners):
+        raise SystemExit(f"--learners must be a subset of {','.join(allowed)}, got {text!r}")
+    return learners
 
 
 def synchronize(device: str) -> None:

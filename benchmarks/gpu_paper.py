@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 from hight_lite.costs import task_flops  # noqa: E402
 
-LEARNERS = ("kernel", "two-layer", "layerwise", "joint")
+LEARNERS = common.LEARNERS
 EPSILON = 0.5  # the main example's ε₁ (the CLI's default)
 
 
