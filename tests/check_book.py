@@ -2,7 +2,9 @@
 
 ``--version``: Jupyter Book must be 1.x (version 2 silently builds nothing from
 ``_config.yml``/``_toc.yml``).
-``--html DIR``: the build wrote an HTML page for the root and for every file in ``_toc.yml``.
+``--html DIR``: the build wrote an HTML page for the root and for every file in ``_toc.yml``,
+and every chapter notebook's page has a Colab launch link to that same notebook in the
+configured repository.
 """
 
 from __future__ import annotations
@@ -52,6 +54,18 @@ def check_html(html_dir: Path) -> None:
     if missing:
         sys.exit(f"the book build wrote no HTML page for: {', '.join(missing)} (under {html_dir})")
     print(f"{len(pages)} HTML pages under {html_dir}, one for each of the {len(toc_files())} files in _toc.yml: ok")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo = config["repository"]["url"].removeprefix("https://github.com/").rstrip("/")
+    branch = config["repository"].get("branch", "main")
+    notebooks = [f for f in toc_files() if (ROOT / f"{f}.ipynb").is_file()]
+    wrong = []
+    for f in notebooks:
+        expected = f"{config['launch_buttons']['colab_url']}/github/{repo}/blob/{branch}/{f}.ipynb"
+        if expected not in (html_dir / f"{f}.html").read_text():
+            wrong.append(f"{f} (expected a link to {expected})")
+    if wrong:
+        sys.exit("chapter pages without their Colab launch link: " + "; ".join(wrong))
+    print(f"{len(notebooks)} chapter pages launch their own notebook in Colab: ok")
 
 
 def main() -> None:
