@@ -56,9 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=None, help="workers for processes/dask (default: one per core)")
     run.add_argument("--learners", default=",".join(LEARNERS), help=f"comma-separated subset of {','.join(LEARNERS)}")
     run.add_argument("--device", default="cpu", help="torch device for the tasks, e.g. cpu or cuda (default: cpu)")
-    run.add_argument("--seeds-per-batch", type=int, default=0,
-                     help="train this many seeds of a sweep cell as one batched computation "
-                     "(default 0: all of them; 1: one task at a time; same numbers either way)")
+    run.add_argument("--seeds-per-batch", type=int, default=None,
+                     help="train this many seeds of a sweep cell as one batched computation, 0 for all of them "
+                     "(default: all of them on a GPU, one at a time on a CPU)")
     run.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="default: float32")
     run.add_argument("--tf32", action="store_true", help="allow TF32 matrix products (CUDA only)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -124,7 +124,7 @@ def command_run(args) -> None:
         raise CommandError(f"--learners: unknown {bad or 'empty list'}; choose among {', '.join(LEARNERS)}")
     if args.workers is not None and args.workers < 1:
         raise CommandError(f"--workers must be >= 1, got {args.workers}")
-    if args.seeds_per_batch < 0:
+    if args.seeds_per_batch is not None and args.seeds_per_batch < 0:
         raise CommandError(f"--seeds-per-batch must be >= 0 (0 = all seeds together), got {args.seeds_per_batch}")
     try:
         target = sight(int(settings["d"]), epsilon=float(settings["epsilon"]))
@@ -140,7 +140,7 @@ def command_run(args) -> None:
     executor, close = _executor(args.executor, args.workers)
     try:
         result = run_sweep(tasks, cache_dir=args.out / "cache", executor=executor, progress=not args.no_progress,
-                           batch_seeds=args.seeds_per_batch or True)
+                           batch_seeds=None if args.seeds_per_batch is None else (args.seeds_per_batch or True))
     finally:
         if close is not None:
             close()

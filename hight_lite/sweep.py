@@ -373,7 +373,7 @@ def run_sweep(
     cache_dir: str | os.PathLike | None = None,
     executor=None,
     progress: bool = True,
-    batch_seeds: bool | int = True,
+    batch_seeds: bool | int | None = None,
 ) -> SweepResult:
     """Run ``tasks`` and collect their results, in task order.
 
@@ -390,19 +390,30 @@ def run_sweep(
         batch_seeds: ``True`` trains the seeds of each sweep cell (tasks that differ only in
             the seed) as one batched computation (:func:`run_task_group`); an integer caps
             the seeds per batch (memory grows with it); ``False`` runs every task alone.
-            The numbers are the same either way.
+            ``None`` (the default) batches the tasks that run on a GPU, where batching is
+            what fills the device, and runs CPU tasks alone. With one CPU thread the numbers
+            are bitwise the same either way; with several, the BLAS may split a batched
+            product's sums differently from a single one, so float32 results can differ in
+            the last bits (and training amplifies that). The CPU default keeps every seed's
+            numbers those of a single run, whatever the thread count.
     """
     tasks = list(tasks)
-    if isinstance(batch_seeds, bool):
+    if batch_seeds is None or isinstance(batch_seeds, bool):
         max_seeds = None if batch_seeds else 1
     elif isinstance(batch_seeds, int) and batch_seeds >= 1:
         max_seeds = batch_seeds
     else:
-        raise ValueError(f"batch_seeds must be True, False or an integer >= 1, got {batch_seeds!r}")
+        raise ValueError(f"batch_seeds must be None, True, False or an integer >= 1, got {batch_seeds!r}")
     cache = ResultCache(cache_dir) if cache_dir is not None else None
     results: list[TaskResult | None] = [cache.load(t) if cache else None for t in tasks]
     todo = [i for i, r in enumerate(results) if r is None]
-    groups = [[todo[k] for k in group] for group in group_tasks([tasks[i] for i in todo], max_seeds)]
+    if batch_seeds is None:  # batch on GPUs, one task at a time on CPUs
+        on_gpu = [i for i in todo if str(tasks[i].device).startswith("cuda")]
+        on_cpu = [i for i in todo if not str(tasks[i].device).startswith("cuda")]
+        parts = [(on_gpu, None), (on_cpu, 1)]
+    else:
+        parts = [(todo, max_seeds)]
+    groups = [[part[k] for k in group] for part, cap in parts for group in group_tasks([tasks[i] for i in part], cap)]
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc="sweep", disable=not progress, leave=False)
 
     def finish(group: list[int], group_results: list[TaskResult]) -> None:

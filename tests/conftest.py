@@ -17,3 +17,18 @@ def restore_environment():
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture
+def one_thread():
+    """Run the test with one torch thread (restored afterwards).
+
+    Bitwise comparisons of batched and single runs need it: with several threads the BLAS
+    may split a batched product's sums differently from a single product's.
+    """
+    import torch
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved)

@@ -86,10 +86,11 @@ def test_bad_arguments_give_one_line(args, message):
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in out.stderr
 
 
-def test_unbatched_run_gives_the_same_tables(tiny, tmp_path):
+def test_batched_run_gives_the_same_tables(tiny, tmp_path):
+    """The default runs CPU tasks one at a time; ``--seeds-per-batch 0`` batches all seeds of a cell."""
     config, out = tiny
-    other = tmp_path / "unbatched"
-    assert cli.main(["run", "--config", str(config), "--out", str(other), "--no-progress", "--seeds-per-batch", "1"]) == 0
+    other = tmp_path / "batched"
+    assert cli.main(["run", "--config", str(config), "--out", str(other), "--no-progress", "--seeds-per-batch", "0"]) == 0
     pd.testing.assert_frame_equal(
         pd.read_csv(out / "results.csv").drop(columns="seconds"),
         pd.read_csv(other / "results.csv").drop(columns="seconds"),

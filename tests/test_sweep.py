@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from dataclasses import replace as dataclasses_replace
 import pytest
 
 import hight_lite as hl
@@ -179,11 +180,33 @@ def test_dask_leaves_the_thread_settings_alone():
 ORIGINAL_OMP = os.environ.get("OMP_NUM_THREADS")
 
 
-@pytest.mark.parametrize("batch_seeds", [False, 1, 2])
-def test_batched_seeds_give_the_same_table(serial, batch_seeds):
-    """``serial`` batches every cell's seeds; running them one by one gives the same numbers."""
+@pytest.mark.parametrize("batch_seeds", [True, 2])
+def test_batched_seeds_give_the_same_table(batch_seeds, one_thread):
+    """Seeds batched or one at a time: bitwise the same numbers (with one thread, see ``one_thread``)."""
+    alone = hl.run_sweep(tasks(), progress=False, batch_seeds=False)
     other = hl.run_sweep(tasks(), progress=False, batch_seeds=batch_seeds)
-    pd.testing.assert_frame_equal(comparable(other), comparable(serial), check_exact=True)
+    pd.testing.assert_frame_equal(comparable(other), comparable(alone), check_exact=True)
+
+
+def test_cpu_tasks_run_alone_by_default_and_gpu_tasks_together(monkeypatch):
+    sizes = []
+    original = sweep_module.run_task_group
+
+    def spy(group):
+        sizes.append((group[0].device, len(group)))
+        return original(group)
+
+    monkeypatch.setattr(sweep_module, "run_task_group", spy)
+    hl.run_sweep(tasks()[:8], progress=False)
+    assert sizes and all(size == 1 for _, size in sizes)
+    sizes.clear()
+    hl.run_sweep(tasks()[:8], progress=False, batch_seeds=True)
+    assert max(size for _, size in sizes) == 2
+
+    # without a GPU, check only how CUDA tasks would be grouped
+    gpu = [dataclasses_replace(t, device="cuda") for t in tasks()[:8]]
+    groups = sweep_module.group_tasks(gpu)
+    assert max(len(g) for g in groups) == 2
 
 
 def test_groups_differ_only_in_the_seed():

@@ -180,7 +180,7 @@ def _assert_same_run(a, b):
 
 
 @pytest.mark.parametrize("fresh", [False, True])
-def test_batched_layerwise_equals_one_seed_at_a_time(fresh):
+def test_batched_layerwise_equals_one_seed_at_a_time(fresh, one_thread):
     targets, trains, vals = _seed_problems(3)
     if fresh:
         trains = [(s, t.sample(200, gen(40 + i)), t.sample(200, gen(50 + i))) for i, (s, t) in enumerate(zip(trains, targets))]
@@ -191,7 +191,7 @@ def test_batched_layerwise_equals_one_seed_at_a_time(fresh):
         _assert_same_run(batched[s], alone)
 
 
-def test_batched_joint_equals_one_seed_at_a_time():
+def test_batched_joint_equals_one_seed_at_a_time(one_thread):
     targets, trains, vals = _seed_problems(2)
     cfg = hl.JointConfig(width1=24, width2=10, epochs=6, checkpoints=4)
     batched = hl.train_joint_batch(trains, cfg, [gen(70 + s) for s in range(2)], targets=targets, validation=vals, n_probe=100)
@@ -199,7 +199,7 @@ def test_batched_joint_equals_one_seed_at_a_time():
         _assert_same_run(batched[s], hl.train_joint(trains[s], cfg, gen(70 + s), target=targets[s], validation=vals[s], n_probe=100))
 
 
-def test_a_diverging_seed_does_not_stop_the_others():
+def test_a_diverging_seed_does_not_stop_the_others(one_thread):
     targets, trains, _ = _seed_problems(2, dtype=torch.float64)
     bad = trains[1]
     trains[1] = type(bad)(bad.x, bad.y * 1e30, bad.levels)  # labels so large that the loss overflows in float64

@@ -129,7 +129,7 @@ def test_bad_config(kwargs, match):
         hl.TwoLayerConfig(**fields)
 
 
-def test_batched_seeds_equal_one_seed_at_a_time():
+def test_batched_seeds_equal_one_seed_at_a_time(one_thread):
     targets = [hl.sight(16).build(torch.Generator().manual_seed(10 + s)) for s in range(3)]  # float32: bitwise
     trains = [t.sample(150, torch.Generator().manual_seed(20 + s)) for s, t in enumerate(targets)]
     cfg = hl.TwoLayerConfig(width=12, epochs=4, checkpoints=3)
