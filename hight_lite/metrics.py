@@ -80,5 +80,7 @@ def second_layer_overlap(preactivations: torch.Tensor, h_star: torch.Tensor) -> 
     tiny = torch.finfo(preactivations.dtype).tiny
     u = preactivations / preactivations.norm(dim=-2, keepdim=True).clamp_min(tiny)
     h = h_star / h_star.norm(dim=-2, keepdim=True).clamp_min(tiny)
-    cosines = u.mT @ h  # (..., p2, r)
+    # a product and a sum over the samples, not ``u.mT @ h``: a batched product with r = 1
+    # column runs different kernels for one seed and for several (see ``rowwise_dot``)
+    cosines = (u.unsqueeze(-1) * h.unsqueeze(-2)).sum(-3)  # (..., p2, r)
     return cosines.pow(2).mean(-2).sqrt()
