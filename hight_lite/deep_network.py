@@ -57,6 +57,7 @@ from typing import Literal, Sequence
 
 import torch
 
+from .layers import affine, relu_backward, rowwise_dot
 from .metrics import first_layer_overlap, mse, random_second_layer_overlap
 from .ridge import check_ridge, ridge_solve
 from .targets import HierarchicalTarget, TargetSample
@@ -69,7 +70,6 @@ from .training import (
     check_positive_int,
     checkpoint_steps,
     minibatch_indices,
-    rowwise_dot,
 )
 
 __all__ = [
@@ -274,14 +274,14 @@ class DeepNetwork:
 
     def preactivation(self, features: torch.Tensor, layer: int) -> torch.Tensor:
         """``W_ℓ h_{ℓ-1} + b_ℓ`` for ``layer`` ℓ (from 1), from the features below, ``(n, p_ℓ)``."""
-        return features @ self.weights[layer - 1].T + self.biases[layer - 1]
+        return affine(features, self.weights[layer - 1], self.biases[layer - 1])
 
     def features(self, x: torch.Tensor, layer: int | None = None) -> torch.Tensor:
         """Activations of hidden ``layer`` (default: the last), ``(n, p_ℓ)``; ``layer=0`` gives ``x``."""
         layer = self.depth if layer is None else layer
         h = x
         for ell in range(1, layer + 1):
-            h = torch.relu(self.preactivation(h, ell))
+            h = self.preactivation(h, ell).relu_()
         return h
 
     def preactivations(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -297,7 +297,7 @@ class DeepNetwork:
         """Predictions ``(n,)`` from the activations of hidden ``layer`` (``0``: from ``x``)."""
         h = features
         for ell in range(layer + 1, self.depth + 1):
-            h = torch.relu(self.preactivation(h, ell))
+            h = self.preactivation(h, ell).relu_()
         return rowwise_dot(h, self.readout)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -344,17 +344,16 @@ def deep_layer_gradient(
     """
     if not 1 <= layer <= net.depth:
         raise ValueError(f"layer must be an integer in [1, {net.depth}], got {layer!r}")
-    pres, h = [], features
+    activations, h = [], features  # h_ℓ .. h_L (h_k > 0 exactly where a_k > 0)
     for k in range(layer, net.depth + 1):
-        a = net.preactivation(h, k)
-        pres.append(a)
-        h = torch.relu(a)
+        h = net.preactivation(h, k).relu_()
+        activations.append(h)
     error = rowwise_dot(h, net.readout) - y
-    delta = (error[:, None] * net.readout) * (pres[-1] > 0)
+    delta = relu_backward(error[:, None] * net.readout, activations[-1])
     for k in range(net.depth - 1, layer - 1, -1):  # from layer L-1 down to ℓ
-        delta = (delta @ net.weights[k]) * (pres[k - layer] > 0)
+        delta = relu_backward(delta @ net.weights[k], activations[k - layer])
     n = normalizer if normalizer is not None else y.shape[0]
-    return delta.T @ features / n, (error**2).mean()
+    return (delta.T @ features).div_(n), (error**2).mean()
 
 
 def level_overlap(preactivations: torch.Tensor, level: torch.Tensor, branches: int = 1) -> torch.Tensor:

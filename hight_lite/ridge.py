@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import torch
 
-from .training import check_nonnegative, rowwise_dot
+from .layers import rowwise_dot
+from .training import check_nonnegative
 
 
 def check_ridge(ridge: float, name: str = "ridge") -> None:

@@ -33,6 +33,7 @@ from typing import Literal, Sequence
 
 import torch
 
+from .layers import affine, relu_backward, rowwise_dot
 from .metrics import first_layer_overlap, mse_per_seed, second_layer_overlap
 from .ridge import check_ridge, ridge_solve
 from .targets import HierarchicalTarget, TargetSample
@@ -47,7 +48,6 @@ from .training import (
     check_seed_batch,
     checkpoint_steps,
     gather_rows,
-    rowwise_dot,
 )
 
 GradientNormalization = Literal["reference", "minibatch"]
@@ -235,15 +235,15 @@ class ThreeLayerNetwork:
 
     def features1(self, x: torch.Tensor) -> torch.Tensor:
         """First-layer activations, ``(..., n, p1)`` for ``x`` ``(..., n, d)``."""
-        return torch.relu(x @ self.w1.mT + self.b1.unsqueeze(-2))
+        return affine(x, self.w1, self.b1).relu_()
 
     def preactivation2(self, h1: torch.Tensor) -> torch.Tensor:
         """Second-layer pre-activations ``W2 h1 + b2`` from first-layer activations, ``(..., n, p2)``."""
-        return h1 @ self.w2.mT + self.b2.unsqueeze(-2)
+        return affine(h1, self.w2, self.b2)
 
     def features2(self, x: torch.Tensor) -> torch.Tensor:
         """Second-layer activations, ``(..., n, p2)``."""
-        return torch.relu(self.preactivation2(self.features1(x)))
+        return self.preactivation2(self.features1(x)).relu_()
 
     def readout(self, h2: torch.Tensor) -> torch.Tensor:
         """``w3 · h2`` for second-layer activations ``(..., n, p2)``, giving ``(..., n)``."""
@@ -293,25 +293,20 @@ def gradients(
         ``({name: gradient}, mean squared error of the batch (...))``.
     """
     m = y.shape[-1]
-    pre1 = None
     if h1 is None:
-        pre1 = x @ net.w1.mT + net.b1.unsqueeze(-2)
-        h1 = torch.relu(pre1)
-    pre2 = net.preactivation2(h1)
-    h2 = torch.relu(pre2)
+        h1 = net.features1(x)
+    h2 = net.preactivation2(h1).relu_()
     error = net.readout(h2) - y
     outer = full_n if full_n is not None else m
     grads: dict[str, torch.Tensor] = {}
     if "w3" in need:
         grads["w3"] = rowwise_dot(h2.mT, error) / outer
-    grad_pre2 = (error.unsqueeze(-1) * net.w3.unsqueeze(-2)) * (pre2 > 0)
+    grad_pre2 = relu_backward(error.unsqueeze(-1) * net.w3.unsqueeze(-2), h2)
     if "w2" in need:
-        grads["w2"] = grad_pre2.mT @ h1 / outer
+        grads["w2"] = (grad_pre2.mT @ h1).div_(outer)
     if "w1" in need:
-        if pre1 is None:
-            pre1 = x @ net.w1.mT + net.b1.unsqueeze(-2)
-        grad_pre1 = (grad_pre2 @ net.w2) * (pre1 > 0)
-        grads["w1"] = grad_pre1.mT @ x / m
+        grad_pre1 = relu_backward(grad_pre2 @ net.w2, h1)
+        grads["w1"] = (grad_pre1.mT @ x).div_(m)
     return grads, (error**2).mean(-1)
 
 
@@ -335,7 +330,7 @@ class _Logger:
         """Record a checkpoint; ``False`` once every seed has diverged."""
         net = self.net
         h1 = h1_train if h1_train is not None else net.features1(self.train.x)
-        columns = {"train_loss": mse_per_seed(net.readout(torch.relu(net.preactivation2(h1))), self.train.y)}
+        columns = {"train_loss": mse_per_seed(net.readout(net.preactivation2(h1).relu_()), self.train.y)}
         if self.validation is not None:
             columns["validation_loss"] = mse_per_seed(net(self.validation.x), self.validation.y)
         if self.teacher is not None:

@@ -107,17 +107,6 @@ def gather_rows(values: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return flat.index_select(0, (idx + offsets).reshape(-1)).reshape(seeds, idx.shape[1], *values.shape[2:])
 
 
-def rowwise_dot(matrix: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
-    """``matrix @ vector`` for ``(..., m, k)`` and ``(..., k)``, giving ``(..., m)``.
-
-    Written as a product and a sum over the last dimension rather than a batched
-    matrix-vector product: torch runs ``bmm`` with one column through different kernels for
-    one seed and for several, which changes float32 results in the last bits; this form
-    gives every seed the same numbers whatever the batch.
-    """
-    return (matrix * vector.unsqueeze(-2)).sum(-1)
-
-
 def check_seed_batch(train, generators, targets=None, validation=None) -> None:
     """The per-seed arguments of a batched learner must line up: one entry per seed in each."""
     seeds = len(train)

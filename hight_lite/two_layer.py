@@ -23,6 +23,7 @@ from typing import Sequence
 
 import torch
 
+from .layers import affine, relu_backward, rowwise_dot
 from .metrics import first_layer_overlap, mse_per_seed
 from .ridge import check_ridge, ridge_solve
 from .targets import HierarchicalTarget, TargetSample
@@ -37,7 +38,6 @@ from .training import (
     check_seed_batch,
     checkpoint_steps,
     gather_rows,
-    rowwise_dot,
 )
 
 
@@ -140,7 +140,7 @@ class TwoLayerNetwork:
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """First-layer activations ``ReLU(x W1ᵀ + b1)``, ``(..., n, p)`` for ``x`` ``(..., n, d)``."""
-        return torch.relu(x @ self.w1.mT + self.b1.unsqueeze(-2))
+        return affine(x, self.w1, self.b1).relu_()
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Predictions ``(..., n)`` for ``x`` ``(..., n, d)``."""
@@ -154,10 +154,10 @@ def first_layer_gradient(net: TwoLayerNetwork, x: torch.Tensor, y: torch.Tensor)
     with :math:`e = \hat f - y`. Leading dimensions (seeds) are independent problems.
     Returns ``(gradient (..., p, d), mean squared error (...))``.
     """
-    pre = x @ net.w1.mT + net.b1.unsqueeze(-2)
-    error = rowwise_dot(torch.relu(pre), net.w2) - y
-    grad_pre = (error.unsqueeze(-1) * net.w2.unsqueeze(-2)) * (pre > 0)
-    return grad_pre.mT @ x / x.shape[-2], (error**2).mean(-1)
+    h = net.features(x)
+    error = rowwise_dot(h, net.w2) - y
+    grad_pre = relu_backward(error.unsqueeze(-1) * net.w2.unsqueeze(-2), h)
+    return (grad_pre.mT @ x).div_(x.shape[-2]), (error**2).mean(-1)
 
 
 @dataclass
