@@ -68,12 +68,12 @@ def matmul_limit(shapes: dict[tuple[int, int, int], float], device: str = "cpu",
     """
     rates = {shape: matmul_gflops(*shape, device=device, dtype=dtype, seconds=seconds) for shape in shapes}
     total = sum(shapes.values())
-    seconds = sum(f / (rates[s] * 1e9) for s, f in shapes.items())
+    matched_seconds = sum(f / (rates[s] * 1e9) for s, f in shapes.items())  # the steps at torch.matmul's rates
     square = matmul_gflops(1024, 1024, 1024, device=device, dtype=dtype, seconds=seconds)
     return dict(
         shapes=[dict(M=s[0], K=s[1], N=s[2], share=f / total if total else 0.0, gflops=rates[s]) for s, f in shapes.items()],
         peak=max([square, *rates.values()]), square_1024=square,
-        matched=total / seconds / 1e9 if seconds > 0 else float("nan"),
+        matched=total / matched_seconds / 1e9 if matched_seconds > 0 else float("nan"),
     )
 
 
