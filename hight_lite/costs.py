@@ -5,7 +5,8 @@ Every learner of :mod:`hight_lite` spends its time in matrix products. A product
 per term); factorisations are counted separately (Cholesky :math:`p^3/3`, a triangular
 solve pair :math:`2p^2`, the teacher's QR :math:`2dD^2`). Element-wise work (ReLU, masks,
 Hermite polynomials, the mini-batch gather) is not counted: it is memory traffic, not
-arithmetic, and a few percent of the time at the sizes that matter.
+arithmetic. It is what separates the achieved rate from the matmul limit in the benchmarks
+(``benchmarks/README.md``); :mod:`hight_lite.layers` keeps it to as few passes as it can.
 
 Notation for a task: ``n`` training samples, ``m = max(1, ⌊f n⌋)`` per mini-batch (f = 0.7),
 ``d`` inputs, ``D = r ⌊d^{ε₁}⌋`` teacher directions, ``p`` (two-layer) or ``p₁, p₂``
