@@ -85,7 +85,7 @@ def plot(table: pd.DataFrame, path: Path, budget: float = 600.0) -> None:
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook")
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, axes = plt.subplots(1, 2, figsize=(14, 4.8))
     palette = {"kernel": "C1", "two-layer": "C2", "layerwise": "C0", "joint": "C3"}
     markers = dict(zip(sorted(table.d.unique()), "osD^vP*X"))
     for (learner, d), group in table.groupby(["learner", "d"]):
@@ -108,9 +108,9 @@ def plot(table: pd.DataFrame, path: Path, budget: float = 600.0) -> None:
     axes[0].set_yscale("log")
     axes[0].set_ylabel("seconds per task (hollow: predicted)")
     axes[1].set_ylabel("GFLOP/s (faint: matmul limit)")
-    axes[0].legend(frameon=False, fontsize=7, ncol=2, loc="lower right")
+    fig.legend(*axes[0].get_legend_handles_labels(), frameon=False, fontsize=8, loc="center right")
     fig.suptitle("Cost of one task of the paper's sweep against d and κ")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.84, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
