@@ -36,8 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
-import yaml
 from bs4 import BeautifulSoup
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from check_book import toc_files  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -69,24 +71,6 @@ class PageResult:
 
 
 # ---- the book's pages ----------------------------------------------------------------------
-
-def toc_entries(toc_path: Path) -> list[str]:
-    """Every document named in a Jupyter Book ``_toc.yml``, root first, without extension."""
-    toc = yaml.safe_load(toc_path.read_text())
-    entries = [toc["root"]]
-
-    def walk(items):
-        for item in items or []:
-            if "file" in item:
-                entries.append(item["file"])
-            walk(item.get("sections"))
-            walk(item.get("chapters"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return entries
-
 
 def is_notebook(root: Path, entry: str) -> bool:
     """Whether a toc entry is a notebook (a chapter that must show figures)."""
@@ -318,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"browser check FAILED: no built book at {html_dir} (run make book first)")
         return 1
     screenshots = (args.screenshots or html_dir.parent / "browser").resolve()
-    entries = args.pages or toc_entries(args.root / "_toc.yml")
+    entries = args.pages or toc_files(args.root / "_toc.yml")
     print(f"browser check: {len(entries)} pages of {html_dir} in {chromium}; screenshots in {screenshots}")
     with LocalServer(html_dir) as server, concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
         futures = [pool.submit(check_page, chromium, server.url, html_dir, entry, is_notebook(args.root, entry),

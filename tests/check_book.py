@@ -18,9 +18,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def toc_files() -> list[str]:
-    """Every document named in ``_toc.yml``, root first, without extension."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
+    """Every document named in a Jupyter Book ``_toc.yml``, root first, without extension."""
+    toc = yaml.safe_load(toc_path.read_text())
     files = [toc["root"]]
 
     def walk(entries):

@@ -6,19 +6,12 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from check_book import toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 PREINSTALLED = ("torch", "numpy", "matplotlib", "ipywidgets")
-
-
-def toc_files():
-    files = [TOC["root"]]
-    for part in TOC.get("parts", []):
-        files += [c["file"] for c in part.get("chapters", [])]
-    return files
 
 
 def code_cells(nb):

@@ -89,7 +89,7 @@ def test_source_math_count_and_toc(tmp_path):
     toc = tmp_path / "_toc.yml"
     toc.write_text("format: jb-book\nroot: book/intro\nparts:\n  - caption: A\n    chapters:\n      - file: book/01_a\n"
                    "        sections:\n          - file: book/01_b\n  - caption: B\n    chapters:\n      - file: book/bib\n")
-    assert bc.toc_entries(toc) == ["book/intro", "book/01_a", "book/01_b", "book/bib"]
+    assert bc.toc_files(toc) == ["book/intro", "book/01_a", "book/01_b", "book/bib"]
 
 
 def test_without_chromium_the_check_says_it_was_skipped(tmp_path, monkeypatch, capsys):
