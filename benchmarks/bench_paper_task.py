@@ -21,7 +21,6 @@ Writes ``OUT/paper_task.csv``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -63,23 +62,18 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"κ of the task (paper's largest: {max(paper.kappas)}, n = 9410 at d = 64)")
     parser.add_argument("--epochs-coefficient", type=float, default=paper.epochs_coefficient,
                         help=f"T = int(c d^1.5) (paper: {paper.epochs_coefficient:g}); memory does not depend on it")
-    parser.add_argument("--learners", default=",".join(LEARNERS))
     parser.add_argument("--seeds", type=int, default=1, help="seeds trained together (batched seeds if available)")
     parser.add_argument("--limit-gb", type=float, default=2.0, help="the memory goal, GB (default 2)")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--out", type=Path, default=None, help="folder for paper_task.csv (default benchmarks/results)")
-    parser.add_argument("--in-process", action="store_true", help="measure in this process (smoke tests: peaks mix)")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    common.add_measurement_arguments(parser, "paper_task.csv")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.worker:
-        common.emit(worker(json.loads(args.worker)))
+    setup = common.start(args, worker)
+    if setup is None:
         return 0
-    learners = common.parse_learners(args.learners, LEARNERS)
-    out = common.out_dir(args.out)
+    learners, out = setup
     script = Path(__file__).resolve()
     print(common.environment_line(args.device))
     base = common.baseline_result()["peak_mb"] if args.in_process else common.baseline_rss(script)

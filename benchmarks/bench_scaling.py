@@ -22,7 +22,6 @@ and ``paper`` presets would cost on this machine, one process, at the measured r
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -119,26 +118,21 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ds", type=int, nargs="+", default=[16, 24, 32, 48, 64])
     parser.add_argument("--kappas", type=float, nargs="+", default=[1.0, 1.4, 1.8, 2.2])
-    parser.add_argument("--learners", default=",".join(LEARNERS))
     parser.add_argument("--epochs-coefficient", type=float, default=5.0, help="T = int(c d^1.5) (paper: 5)")
     parser.add_argument("--sweep-kappa-max", type=float, default=2.2,
                         help="widths of a sweep ending at this κ (paper: 2.2); 0 sizes each task for its own n")
     parser.add_argument("--budget", type=float, default=600.0, help="seconds allowed per task (default 600)")
-    parser.add_argument("--device", default="cpu")
     parser.add_argument("--matmul-seconds", type=float, default=0.05, help="length of one matmul timing (best of 5)")
-    parser.add_argument("--out", type=Path, default=None, help="folder for scaling.csv/png (default benchmarks/results)")
-    parser.add_argument("--in-process", action="store_true", help="measure in this process (smoke tests: peaks mix)")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    common.add_measurement_arguments(parser, "scaling.csv, scaling.png, scaling_presets.csv")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.worker:
-        common.emit(worker(json.loads(args.worker)))
+    setup = common.start(args, worker)
+    if setup is None:
         return 0
-    learners = common.parse_learners(args.learners, LEARNERS)
-    out = common.out_dir(args.out)
+    learners, out = setup
     script = Path(__file__).resolve()
     print(common.environment_line(args.device))
     print(f"grid: d ∈ {args.ds}, κ ∈ {args.kappas}, widths of a sweep to κ = {args.sweep_kappa_max:g}, "

@@ -21,7 +21,6 @@ Writes ``OUT/bench_sweep.csv`` (one row per path and learner, plus totals) and
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -72,28 +71,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--d", type=int, default=32, help="input dimension (default 32)")
     parser.add_argument("--kappas", type=float, nargs="+", default=list(DEFAULT_KAPPAS), help="default: 0.5..2.2, 7 points")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--learners", default=",".join(LEARNERS), help="comma-separated subset")
     parser.add_argument("--epochs-coefficient", type=float, default=5.0, help="T = int(c d^1.5) (paper: 5)")
-    parser.add_argument("--device", default="cpu")
     batch = parser.add_mutually_exclusive_group()
     batch.add_argument("--no-batch", action="store_true", help="train seeds one at a time (batch_seeds=False)")
     batch.add_argument("--compare", action="store_true", help="run batched and unbatched seeds, print the ratios")
-    parser.add_argument("--out", type=Path, default=None, help="folder for the CSVs (default benchmarks/results)")
     parser.add_argument("--matmul-seconds", type=float, default=0.05, help="length of one matmul timing (best of 5)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds allowed per worker process")
-    parser.add_argument("--in-process", action="store_true",
-                        help="measure in this process (smoke tests only: peak memories then mix)")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    common.add_measurement_arguments(parser, "bench_sweep.csv, bench_sweep_matmul.csv")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.worker:
-        common.emit(worker(json.loads(args.worker)))
+    setup = common.start(args, worker)
+    if setup is None:
         return 0
-    learners = common.parse_learners(args.learners, LEARNERS)
-    out = common.out_dir(args.out)
+    learners, out = setup
     spec = dict(d=args.d, kappas=args.kappas, seeds=args.seeds, epochs_coefficient=args.epochs_coefficient,
                 device=args.device, learners=learners, matmul_seconds=args.matmul_seconds)
     paths = ["batched", "unbatched"] if args.compare else ["unbatched"] if args.no_batch else ["batched"]

@@ -7,17 +7,21 @@
   tracemalloc does not see torch's allocations, RSS does.
 * :func:`run_worker` runs a script's ``--worker SPEC`` mode in a fresh interpreter, so that
   each measurement's peak memory is its own, and returns the JSON it printed.
+* :func:`add_measurement_arguments` and :func:`start` are the options and the start of every
+  measuring script: ``--learners``, ``--device``, ``--out``, ``--in-process`` and the hidden
+  ``--worker``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -129,3 +133,22 @@ def out_dir(path: str | Path | None) -> Path:
     folder = Path(path) if path is not None else DEFAULT_OUT
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def add_measurement_arguments(parser: argparse.ArgumentParser, outputs: str) -> None:
+    """The options every measuring script shares; ``outputs`` names what ``--out`` receives."""
+    parser.add_argument("--learners", default=",".join(LEARNERS), help="comma-separated subset")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", type=Path, default=None, help=f"folder for {outputs} (default benchmarks/results)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="measure in this process (smoke tests only: peak memories then mix)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+
+
+def start(args: argparse.Namespace, worker: Callable[[dict], dict]) -> tuple[list[str], Path] | None:
+    """In ``--worker`` mode, run ``worker`` on its spec, print the result and return ``None``;
+    otherwise return the chosen learners and the output folder (created)."""
+    if args.worker:
+        emit(worker(json.loads(args.worker)))
+        return None
+    return parse_learners(args.learners, LEARNERS), out_dir(args.out)
