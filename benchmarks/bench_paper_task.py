@@ -33,8 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 from hight_lite.costs import task_flops  # noqa: E402
 
-LEARNERS = common.LEARNERS
-
 
 def make_tasks(spec: dict) -> list[hl.Task]:
     """``spec["seeds"]`` seeds of one learner at (d, κ), sized for n = ⌊d^κ⌋ (the sweep's largest task)."""

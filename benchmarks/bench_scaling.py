@@ -35,8 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 from hight_lite.costs import task_flops, tasks_table  # noqa: E402
 
-LEARNERS = common.LEARNERS
-
 
 def make_task(d: int, kappa: float, learner: str, epochs_coefficient: float, sweep_kappa_max: float,
               device: str = "cpu") -> hl.Task:

@@ -35,7 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 from hight_lite.costs import task_flops  # noqa: E402
 
-LEARNERS = common.LEARNERS
 DEFAULT_KAPPAS = tuple(round(float(k), 4) for k in np.linspace(0.5, 2.2, 7))
 
 

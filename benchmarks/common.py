@@ -26,7 +26,7 @@ from typing import Callable
 import torch
 
 import hight_lite as hl
-from hight_lite.cli import LEARNERS  # noqa: F401  (the four learners, in the order of the paper)
+from hight_lite.cli import LEARNERS  # the four learners, in the order of the paper
 from hight_lite.costs import matmul_gflops
 
 RESULT_PREFIX = "BENCH_RESULT "
@@ -38,11 +38,11 @@ def run_sweep(tasks, batched: bool | int, **kwargs):
     return hl.run_sweep(tasks, batch_seeds=batched, **kwargs)
 
 
-def parse_learners(text: str, allowed) -> list[str]:
-    """``--learners a,b``: a non-empty subset of ``allowed``, or a one-line exit."""
+def parse_learners(text: str, allowed=LEARNERS) -> list[str]:
+    """``--learners a,b``: a non-empty subset of ``allowed``; a ``ValueError`` naming the option otherwise."""
     learners = [x.strip() for x in text.split(",") if x.strip()]
     if not learners or any(x not in allowed for x in learners):
-        raise SystemExit(f"--learners must be a subset of {','.join(allowed)}, got {text!r}")
+        raise ValueError(f"--learners must be a subset of {','.join(allowed)}, got {text!r}")
     return learners
 
 
@@ -151,4 +151,8 @@ def start(args: argparse.Namespace, worker: Callable[[dict], dict]) -> tuple[lis
     if args.worker:
         emit(worker(json.loads(args.worker)))
         return None
-    return parse_learners(args.learners, LEARNERS), out_dir(args.out)
+    try:
+        learners = parse_learners(args.learners)
+    except ValueError as error:
+        raise SystemExit(f"{Path(sys.argv[0]).name}: error: {error}") from None
+    return learners, out_dir(args.out)

@@ -90,9 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     if problem and not args.dry_run:
         print(f"gpu_paper.py: error: {problem}", file=sys.stderr)
         return 2
-    learners = [x.strip() for x in args.learners.split(",") if x.strip()]
-    if not learners or any(x not in LEARNERS for x in learners):
-        print(f"gpu_paper.py: error: --learners must be a subset of {','.join(LEARNERS)}", file=sys.stderr)
+    try:
+        learners = common.parse_learners(args.learners)
+    except ValueError as error:
+        print(f"gpu_paper.py: error: {error}", file=sys.stderr)
         return 2
     preset = hl.get_preset(args.preset)
     seeds = args.seeds or preset.training_seeds

@@ -69,6 +69,21 @@ def test_bench_paper_task_measures_each_learner_in_a_fresh_process(tmp_path):
     assert row.peak_mb >= row.import_mb * 0.9 > 0            # the worker imported torch too
 
 
+@pytest.mark.parametrize("name", ["bench_sweep", "bench_scaling", "bench_paper_task"])
+@pytest.mark.parametrize("learners", ["svm", "kernel,svm", ","])
+def test_bad_learners_stop_with_one_line_naming_the_option(name, learners, tmp_path):
+    with pytest.raises(SystemExit) as stop:
+        load(name).main(["--learners", learners, "--out", str(tmp_path)])
+    message = str(stop.value.code)
+    assert "--learners" in message and "kernel,two-layer,layerwise,joint" in message and "\n" not in message
+    assert not list(tmp_path.iterdir())          # nothing was measured or written
+
+
+def test_gpu_script_rejects_bad_learners(capsys):
+    assert load("gpu_paper").main(["--dry-run", "--device", "cpu", "--learners", "svm"]) == 2
+    assert "--learners must be a subset of" in capsys.readouterr().err
+
+
 def test_gpu_script_fails_fast_without_cuda(capsys):
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
